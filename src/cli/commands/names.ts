@@ -1,0 +1,4 @@
+import type { Command } from 'commander';
+
+/** Registers this part's subcommands on the root program. */
+export function registerNameCommands(_program: Command): void {}

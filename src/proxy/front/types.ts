@@ -1,0 +1,53 @@
+import type { Socket } from 'node:net';
+import type { DeviceIdentity } from '../auth/device-authenticator.js';
+
+export type FrontProtocol = 'socks5' | 'http-connect';
+
+export interface Destination {
+  host: string;
+  port: number;
+  /** How the client named the host (SOCKS5 ATYP, or inferred for HTTP CONNECT). */
+  addressType: 'ipv4' | 'ipv6' | 'domain';
+}
+
+/**
+ * Why a CONNECT could not be served. The front turns each into the protocol's own reply
+ * (SOCKS5 REP code, HTTP status); see `reply-codes.ts`.
+ */
+export type ConnectFailure =
+  | 'general'
+  | 'not-allowed'
+  | 'network-unreachable'
+  | 'host-unreachable'
+  | 'refused'
+  | 'ttl-expired'
+  | 'timeout'
+  | 'dns'
+  | 'command-not-supported'
+  | 'address-type-not-supported';
+
+/**
+ * A device connection whose handshake is complete up to (not including) the CONNECT reply:
+ * credentials are verified, the destination is known. The proxy decides what to do with it and
+ * then calls exactly one of `accept` or `reject`.
+ */
+export interface PendingConnect {
+  protocol: FrontProtocol;
+  identity: DeviceIdentity;
+  destination: Destination;
+  socket: Socket;
+  /**
+   * Bytes the client sent after its request that belong to the tunnel (a client may pipeline
+   * data behind CONNECT). The proxy forwards them first.
+   */
+  head: Buffer;
+  /** Writes the success reply. The socket's data events are the proxy's from then on. */
+  accept(bound: { address: string; port: number }): void;
+  /** Writes the failure reply and closes the socket. */
+  reject(reason: ConnectFailure): void;
+  /**
+   * Bytes the proxy has written to this socket so far (handshake replies). The device's
+   * `tcpi_bytes_acked` counts them too; subtracting them gives the tunnel payload acknowledged.
+   */
+  preambleBytes(): number;
+}
