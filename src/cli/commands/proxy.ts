@@ -1,4 +1,90 @@
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { parseHostPort } from '../../common/host-port.js';
+import { createLogger } from '../../common/logger.js';
+import { ConfigError } from '../../common/errors.js';
+import type { DeviceAuthenticator } from '../../proxy/auth/device-authenticator.js';
+import { UsersFileAuthenticator } from '../../proxy/auth/users-file-authenticator.js';
+import { Proxy } from '../../proxy/proxy.js';
+import { PROXY_DEFAULTS } from '../../proxy/proxy-options.js';
+import { parseByteSize, parseDuration } from '../parse-units.js';
 
-/** Registers this part's subcommands on the root program. */
-export function registerProxyCommands(_program: Command): void {}
+interface ProxyCliOptions {
+  listen: string;
+  control: string;
+  users?: string;
+  nameserver?: string;
+  ca?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  maxBuffer: string;
+  detachHold: string;
+  migrationTimeout: string;
+  handshakeTimeout: string;
+  connectTimeout: string;
+  keepalive: string;
+}
+
+/** Registers `tsmp proxy`. */
+export function registerProxyCommands(program: Command): void {
+  program
+    .command('proxy')
+    .description('run the SMP proxy: SOCKS5 and HTTP CONNECT for your devices, with live migration')
+    .option('--listen <host:port>', 'where devices connect (SOCKS5 and HTTP CONNECT)', '127.0.0.1:1080')
+    .option('--control <host:port>', 'control API address', '127.0.0.1:1081')
+    .option('--users <file>', 'standalone mode: JSON {"<uid>": {"<device>": "<token>"}}')
+    .option('--nameserver <url>', 'authenticate devices against a tsmp name server')
+    .option('--ca <file>', 'CA certificate to trust for an https name server')
+    .option('--tls-cert <file>', 'serve the control API over HTTPS with this certificate')
+    .option('--tls-key <file>', 'private key for --tls-cert')
+    .option('--max-buffer <bytes>', 'per-connection bound on cached bytes (e.g. 4MiB)', String(PROXY_DEFAULTS.maxBuffer))
+    .option('--detach-hold <duration>', 'how long a connection whose device vanished stays resumable', '120s')
+    .option('--migration-timeout <duration>', 'roll back a migration not attached within this', '60s')
+    .option('--handshake-timeout <duration>', 'bound on a SOCKS5/CONNECT handshake', '10s')
+    .option('--connect-timeout <duration>', 'bound on reaching a destination', '10s')
+    .option('--keepalive <duration>', 'TCP keepalive idle time on device sockets', '30s')
+    .action(async (opts: ProxyCliOptions) => {
+      const logger = createLogger('proxy');
+      const authenticator = await buildAuthenticator(opts);
+      const tls = opts.tlsCert || opts.tlsKey ? readTls(opts) : undefined;
+      const proxy = new Proxy(
+        {
+          listen: parseHostPort(opts.listen),
+          control: parseHostPort(opts.control),
+          ...(tls ? { tls } : {}),
+          maxBuffer: parseByteSize(opts.maxBuffer),
+          detachHoldMs: parseDuration(opts.detachHold),
+          migrationTimeoutMs: parseDuration(opts.migrationTimeout),
+          handshakeTimeoutMs: parseDuration(opts.handshakeTimeout),
+          connectTimeoutMs: parseDuration(opts.connectTimeout),
+          keepaliveMs: parseDuration(opts.keepalive),
+        },
+        { authenticator, logger },
+      );
+      const bound = await proxy.start();
+      process.stdout.write(
+        `tsmp proxy: devices on ${opts.listen.replace(/:\d+$/, '')}:${bound.listen.port}, control API on ${tls ? 'https' : 'http'}://${bound.control?.host}:${bound.control?.port}\n`,
+      );
+      const stop = () => {
+        void proxy.close().then(() => process.exit(0));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}
+
+async function buildAuthenticator(opts: ProxyCliOptions): Promise<DeviceAuthenticator> {
+  if (opts.users && opts.nameserver) throw new ConfigError('give either --users or --nameserver, not both');
+  if (opts.users) return UsersFileAuthenticator.fromFile(opts.users);
+  if (opts.nameserver) {
+    const { NameServerAuthenticator } = await import('../../proxy/auth/nameserver-authenticator.js');
+    return NameServerAuthenticator.fromUrl(opts.nameserver, opts.ca ? { ca: readFileSync(opts.ca) } : {});
+  }
+  // There is no unauthenticated mode (issue 2, "Bad input and security").
+  throw new ConfigError('the proxy needs --users FILE or --nameserver URL to authenticate devices');
+}
+
+function readTls(opts: ProxyCliOptions): { cert: Buffer; key: Buffer } {
+  if (!opts.tlsCert || !opts.tlsKey) throw new ConfigError('--tls-cert and --tls-key go together');
+  return { cert: readFileSync(opts.tlsCert), key: readFileSync(opts.tlsKey) };
+}

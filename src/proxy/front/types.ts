@@ -24,7 +24,9 @@ export type ConnectFailure =
   | 'timeout'
   | 'dns'
   | 'command-not-supported'
-  | 'address-type-not-supported';
+  | 'address-type-not-supported'
+  /** The proxy cannot serve it right now: at capacity, or a backend it needs (names) is down. */
+  | 'unavailable';
 
 /**
  * A device connection whose handshake is complete up to (not including) the CONNECT reply:

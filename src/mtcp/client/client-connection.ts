@@ -1,0 +1,386 @@
+import { Duplex } from 'node:stream';
+import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
+import { silentLogger, type Logger } from '../../common/logger.js';
+import { MtcpError, MtcpErrorCode } from '../errors.js';
+import { ByteWindow } from '../util/byte-window.js';
+import { encodeFrame, encodeOffsetFrame, decodeOffset, encodeHeader, type FrameDecoder } from '../wire/frame-codec.js';
+import { DATA_CHUNK_BYTES, FrameType, type Frame } from '../wire/frame-types.js';
+import { certSchema, parseControl, rejectSchema, type PoolMemberInfo, type Resumed, type Welcome } from '../wire/control-messages.js';
+import { handshake, type HandshakeResult } from './client-handshake.js';
+import { resolveClientOptions, type MtcpClientOptions, type ResolvedClientOptions } from './client-options.js';
+import { ThroughputMonitor } from './throughput-policy.js';
+import { migrationCandidates, runMigration } from './migration-runner.js';
+import type { MigrationTrigger, ServerMigrationRecord } from './migration-record.js';
+
+type ConnState = 'idle' | 'connecting' | 'established' | 'migrating' | 'closed';
+
+/**
+ * The client end of a migratory connection, as a Duplex the proxy can use in place of a
+ * `net.Socket` toward the server (docs/mtcp.md). It keeps the paper's client-side promises:
+ * - it counts the output it has received and acknowledges it (ACK), so a new member resumes
+ *   exactly after the last byte it has, never twice;
+ * - it keeps its input until a stored snapshot covers it (COMMIT) and replays what the new member
+ *   lacks;
+ * - it migrates on demand (`migrate`), on failure (reset, silence) and by throughput policy.
+ *
+ * `pause()` stops reading the TCP socket itself (the proxy's transient pause relies on that).
+ * Events: `connected`, `migration` (started), `migrated` (done), `migration-failed`, `cert`.
+ */
+export class MtcpClientConnection extends Duplex {
+  readonly opts: ResolvedClientOptions & { autoMigrate: boolean };
+  readonly logger: Logger;
+  cid = '';
+  member = '';
+  members: PoolMemberInfo[] = [];
+  cert = '';
+  certExpiresAt = 0;
+  readonly migrations: ServerMigrationRecord[] = [];
+  private state: ConnState = 'idle';
+  private socket: Socket | undefined;
+  private decoder: FrameDecoder | undefined;
+  private received = 0;
+  private acked = 0;
+  private ackTimer: NodeJS.Timeout | undefined;
+  private readonly input: ByteWindow;
+  private waitingWrite: { chunk: Buffer; cb: (err?: Error | null) => void } | undefined;
+  private localEnded = false;
+  private remoteEnded = false;
+  private userPaused = false;
+  private pushFull = false;
+  private lastFrameAt = 0;
+  private readonly watchdog: NodeJS.Timeout;
+  private readonly policy: ThroughputMonitor | undefined;
+  private policyTicker: NodeJS.Timeout | undefined;
+  private inflight: Promise<ServerMigrationRecord> | undefined;
+  private current: ServerMigrationRecord | undefined;
+
+  constructor(options: MtcpClientOptions) {
+    const opts = resolveClientOptions(options);
+    super({ readableHighWaterMark: opts.readHighWaterMark, allowHalfOpen: true });
+    this.opts = opts;
+    this.logger = options.logger ?? silentLogger;
+    this.input = new ByteWindow(opts.inputLimit, 0);
+    this.members = options.members ?? [];
+    this.policy = options.policy ? new ThroughputMonitor(options.policy) : undefined;
+    this.watchdog = setInterval(() => this.checkSilence(), Math.max(20, Math.floor((this.opts.silenceTimeoutMs || 1000) / 4)));
+    this.watchdog.unref();
+    if (this.policy) {
+      this.policyTicker = setInterval(() => this.policyTick(), this.policy.sampleMs);
+      this.policyTicker.unref();
+    }
+  }
+
+  /** Output bytes received over the whole connection (the offset a resume starts from). */
+  get bytesReceived(): number {
+    return this.received;
+  }
+  get bytesSent(): number {
+    return this.input.end;
+  }
+  get connState(): ConnState {
+    return this.state;
+  }
+  get maxThroughputObserved(): number {
+    return this.policy?.maxObserved ?? 0;
+  }
+
+  /** First contact: `address`, else each of `members` in turn. Resolves once WELCOME arrived. */
+  async connect(): Promise<this> {
+    if (this.state !== 'idle') throw new MtcpError(MtcpErrorCode.PROTOCOL, 'connect() was already called');
+    this.state = 'connecting';
+    const targets = this.opts.address ? [this.opts.address] : this.members.map((m) => m.address);
+    let lastErr: unknown;
+    for (const address of targets) {
+      try {
+        const r = await handshake(address, { mode: 'new' }, this.opts.handshakeTimeoutMs, this.opts.maxFrameBytes);
+        const w = r.reply as Welcome;
+        this.cid = w.cid;
+        this.adopt(w);
+        this.install(r);
+        this.emit('connected', { cid: this.cid, member: this.member });
+        return this;
+      } catch (err) {
+        lastErr = err;
+      }
+    }
+    this.state = 'closed';
+    throw lastErr instanceof Error ? lastErr : new MtcpError(MtcpErrorCode.MIGRATION_FAILED, 'no member reachable');
+  }
+
+  /**
+   * Moves the server end to another member (`to`, or the next one in the pool). Resolves with the
+   * migration's record once the stream has resumed; rejects (and destroys the connection) only when
+   * no member could take it. A migration already under way is joined, not doubled.
+   */
+  migrate(to?: string, trigger: MigrationTrigger = 'demand', reason?: string): Promise<ServerMigrationRecord> {
+    if (this.inflight) return this.inflight;
+    if (this.state !== 'established') return Promise.reject(new MtcpError(MtcpErrorCode.CLOSED, `cannot migrate a connection that is ${this.state}`));
+    if (to !== undefined && !this.members.some((m) => m.id === to)) return Promise.reject(new MtcpError(MtcpErrorCode.MIGRATION_FAILED, `unknown member ${to}`));
+    const record: ServerMigrationRecord = {
+      id: randomUUID(),
+      connection: this.cid,
+      trigger,
+      ...(reason ? { reason } : {}),
+      from: this.member,
+      to: to ?? null,
+      state: 'detaching',
+      phases: { requested: Date.now() },
+      timings: {},
+      outOffset: 0,
+      bytesReplayed: 0,
+      attempts: [],
+    };
+    this.migrations.push(record);
+    this.current = record;
+    this.state = 'migrating';
+    this.emit('migration', record);
+    // Detach first: from here on `received` cannot move, so it is exactly what we ask to resume from.
+    this.dropSocket();
+    record.phases.detached = Date.now();
+    record.outOffset = this.received;
+    const candidates = migrationCandidates(this.members, this.member, to, trigger, this.opts.maxAttempts);
+    this.inflight = runMigration(record, candidates, (address) => this.resumeAt(address)).then(
+      (r) => {
+        this.inflight = undefined;
+        this.emit('migrated', r);
+        return r;
+      },
+      (err: Error) => {
+        this.inflight = undefined;
+        this.emit('migration-failed', record);
+        this.destroy(err);
+        throw err;
+      },
+    );
+    return this.inflight;
+  }
+
+  private async resumeAt(address: string): Promise<HandshakeResult<Welcome | Resumed>> {
+    const hello = { mode: 'resume' as const, cid: this.cid, cert: this.cert, from: this.member, out: this.received, in: this.input.end, inHeld: this.input.start };
+    const r = await handshake(address, hello, this.opts.handshakeTimeoutMs, this.opts.maxFrameBytes);
+    const resumed = r.reply as Resumed;
+    if (resumed.inFrom < this.input.start || resumed.inFrom > this.input.end) {
+      r.socket.destroy();
+      throw new MtcpError(MtcpErrorCode.REPLAY_GAP, `member wants input from ${resumed.inFrom}, held ${this.input.start}..${this.input.end}`);
+    }
+    const rec = this.current!;
+    rec.transfer = resumed.transfer;
+    rec.bytesReplayed = this.input.end - resumed.inFrom;
+    this.adopt(resumed);
+    this.install(r);
+    // Replay the input the new member lacks, then the end of input if we had sent it.
+    this.sendInput(this.input.slice(resumed.inFrom));
+    if (this.localEnded) this.socket?.write(encodeFrame(FrameType.END));
+    return r;
+  }
+
+  private adopt(w: Welcome): void {
+    this.member = w.member;
+    this.members = w.members;
+    this.cert = w.cert;
+    this.certExpiresAt = w.certExpiresAt;
+  }
+
+  private install(r: HandshakeResult<Welcome | Resumed>): void {
+    this.socket = r.socket;
+    this.decoder = r.decoder;
+    this.state = 'established';
+    this.lastFrameAt = Date.now();
+    this.policy?.rearm(Date.now(), this.migrations.length > 0);
+    const s = r.socket;
+    s.on('data', (chunk: Buffer) => this.onSocketData(s, chunk));
+    s.on('error', () => {});
+    s.on('close', () => this.onSocketLost(s));
+    for (const f of r.rest) this.onFrame(f);
+    if (!this.userPaused && !this.pushFull) s.resume();
+  }
+
+  private onSocketData(s: Socket, chunk: Buffer): void {
+    if (s !== this.socket) return;
+    let frames: Frame[];
+    try {
+      frames = this.decoder!.push(chunk);
+    } catch (err) {
+      this.logger.warn({ err }, 'bad frame from member');
+      s.destroy();
+      return;
+    }
+    this.lastFrameAt = Date.now();
+    for (const f of frames) if (s === this.socket) this.onFrame(f);
+  }
+
+  private onFrame(f: Frame): void {
+    switch (f.type) {
+      case FrameType.DATA: {
+        this.received += f.payload.length;
+        this.policy?.count(f.payload.length);
+        const rec = this.current;
+        if (rec && rec.phases.firstByte === undefined && rec.state === 'done') rec.phases.firstByte = Date.now();
+        this.scheduleAck();
+        if (!this.push(f.payload)) {
+          this.pushFull = true;
+          this.socket?.pause();
+        }
+        break;
+      }
+      case FrameType.COMMIT:
+        this.input.trimTo(decodeOffset(f.payload));
+        this.retryWrite();
+        break;
+      case FrameType.END:
+        this.remoteEnded = true;
+        this.sendAck();
+        this.push(null);
+        break;
+      case FrameType.HEARTBEAT:
+        break;
+      case FrameType.CERT: {
+        const c = parseControl(certSchema, f.payload, 'cert');
+        this.cert = c.cert;
+        this.certExpiresAt = c.certExpiresAt;
+        this.emit('cert', c);
+        break;
+      }
+      case FrameType.REJECT: {
+        const r = parseControl(rejectSchema, f.payload, 'reject');
+        this.destroy(new MtcpError(MtcpErrorCode.MIGRATION_FAILED, `member ${this.member} ended the connection: ${r.message}`));
+        break;
+      }
+      default:
+        this.socket?.destroy();
+    }
+  }
+
+  private onSocketLost(s: Socket): void {
+    if (s !== this.socket) return;
+    this.socket = undefined;
+    if (this.state !== 'established') return;
+    if (this.remoteEnded && this.localEnded) {
+      this.finishClosed();
+      return;
+    }
+    if (this.opts.autoMigrate) this.migrate(undefined, 'failure', 'reset').catch(() => {});
+    else this.destroy(new MtcpError(MtcpErrorCode.CLOSED, `member ${this.member} closed the connection`));
+  }
+
+  private checkSilence(): void {
+    const limit = this.opts.silenceTimeoutMs;
+    if (!limit || this.state !== 'established' || this.userPaused || this.pushFull) return;
+    const quiet = Date.now() - this.lastFrameAt;
+    if (quiet <= limit) return;
+    if (this.opts.autoMigrate) this.migrate(undefined, 'failure', `silent ${quiet} ms`).catch(() => {});
+    else this.destroy(new MtcpError(MtcpErrorCode.CLOSED, `member ${this.member} silent for ${quiet} ms`));
+  }
+
+  private policyTick(): void {
+    if (!this.policy || this.state !== 'established' || this.remoteEnded) return;
+    const { rate, migrate } = this.policy.tick(Date.now(), this.userPaused || this.pushFull);
+    if (migrate) {
+      const pct = Math.round((100 * rate) / this.policy.maxObserved);
+      this.migrate(undefined, 'policy', `throughput ${pct}% of max`).catch(() => {});
+    }
+  }
+
+  private scheduleAck(): void {
+    if (this.received - this.acked >= this.opts.ackBytes) return this.sendAck();
+    if (!this.ackTimer) this.ackTimer = setTimeout(() => this.sendAck(), this.opts.ackDelayMs);
+  }
+
+  private sendAck(): void {
+    if (this.ackTimer) clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
+    if (this.acked === this.received || !this.socket || this.state !== 'established') return;
+    this.acked = this.received;
+    this.socket.write(encodeOffsetFrame(FrameType.ACK, this.received));
+  }
+
+  private sendInput(chunks: Buffer[]): void {
+    const s = this.socket;
+    if (!s || this.state !== 'established') return;
+    for (const c of chunks) {
+      for (let off = 0; off < c.length; off += DATA_CHUNK_BYTES) {
+        const part = c.subarray(off, Math.min(c.length, off + DATA_CHUNK_BYTES));
+        s.write(Buffer.concat([encodeHeader(FrameType.DATA, part.length), part]));
+      }
+    }
+  }
+
+  // ---- Duplex plumbing ---------------------------------------------------------------------
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    if (this.state === 'closed') return cb(new MtcpError(MtcpErrorCode.CLOSED, 'connection is closed'));
+    if (chunk.length > this.input.limit) return cb(new MtcpError(MtcpErrorCode.PROTOCOL, 'write larger than the input bound'));
+    if (chunk.length > this.input.room) {
+      this.waitingWrite = { chunk, cb }; // until a COMMIT frees room
+      return;
+    }
+    this.input.append(chunk);
+    this.sendInput([chunk]);
+    cb();
+  }
+
+  private retryWrite(): void {
+    const w = this.waitingWrite;
+    if (!w || w.chunk.length > this.input.room) return;
+    this.waitingWrite = undefined;
+    this._write(w.chunk, 'buffer', w.cb);
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    this.localEnded = true;
+    if (this.state === 'established') this.socket?.write(encodeFrame(FrameType.END));
+    cb();
+  }
+
+  override _read(): void {
+    if (!this.pushFull) return;
+    this.pushFull = false;
+    if (!this.userPaused) {
+      this.lastFrameAt = Date.now();
+      this.socket?.resume();
+    }
+  }
+
+  /** Stops reading the TCP socket too: the member's window closes and it stops sending. */
+  override pause(): this {
+    this.userPaused = true;
+    this.socket?.pause();
+    return super.pause();
+  }
+
+  override resume(): this {
+    this.userPaused = false;
+    this.lastFrameAt = Date.now();
+    if (!this.pushFull) this.socket?.resume();
+    return super.resume();
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    this.state = 'closed';
+    clearInterval(this.watchdog);
+    if (this.policyTicker) clearInterval(this.policyTicker);
+    if (this.ackTimer) clearTimeout(this.ackTimer);
+    this.dropSocket();
+    const w = this.waitingWrite;
+    this.waitingWrite = undefined;
+    w?.cb(err ?? new MtcpError(MtcpErrorCode.CLOSED, 'connection destroyed'));
+    cb(err);
+  }
+
+  private finishClosed(): void {
+    this.state = 'closed';
+    this.destroy();
+  }
+
+  private dropSocket(): void {
+    const s = this.socket;
+    this.socket = undefined;
+    s?.destroy();
+  }
+}
+
+/** Connects a migration-aware client to a pool; resolves once the first member welcomed it. */
+export function connectMtcp(options: MtcpClientOptions): Promise<MtcpClientConnection> {
+  return new MtcpClientConnection(options).connect();
+}

@@ -1,0 +1,83 @@
+import { connect, type Socket } from 'node:net';
+import { parseHostPort } from '../../common/host-port.js';
+import { TimeoutError } from '../../common/errors.js';
+import { MtcpError, MtcpErrorCode, MtcpProtocolError, type MtcpErrorCodeValue } from '../errors.js';
+import { encodeJsonFrame, FrameDecoder } from '../wire/frame-codec.js';
+import { FrameType, PREAMBLE, type Frame } from '../wire/frame-types.js';
+import { parseControl, rejectSchema, resumedSchema, welcomeSchema, type Hello, type Resumed, type Welcome } from '../wire/control-messages.js';
+
+/**
+ * One hello exchange with one member, as an explicit state machine:
+ * CONNECTING → (TCP up, preamble + HELLO sent) → AWAITING_REPLY → WELCOME | RESUMED | REJECT.
+ * Bounded by `timeoutMs` overall. On success the socket is handed over paused, with the decoder
+ * and any frames that came in behind the reply.
+ */
+export const HANDSHAKE_STATES = { CONNECTING: 'connecting', AWAITING_REPLY: 'awaiting-reply', DONE: 'done', FAILED: 'failed' } as const;
+
+export interface HandshakeResult<T> {
+  socket: Socket;
+  decoder: FrameDecoder;
+  reply: T;
+  rest: Frame[];
+  connectedAt: number;
+}
+
+export function handshake(address: string, hello: Hello, timeoutMs: number, maxFrameBytes: number): Promise<HandshakeResult<Welcome | Resumed>> {
+  const { host, port } = parseHostPort(address);
+  return new Promise((resolve, reject) => {
+    let state: (typeof HANDSHAKE_STATES)[keyof typeof HANDSHAKE_STATES] = HANDSHAKE_STATES.CONNECTING;
+    let connectedAt = 0;
+    const decoder = new FrameDecoder(maxFrameBytes);
+    const socket = connect({ host, port });
+    socket.setNoDelay(true);
+    const fail = (err: Error): void => {
+      if (state === HANDSHAKE_STATES.DONE || state === HANDSHAKE_STATES.FAILED) return;
+      state = HANDSHAKE_STATES.FAILED;
+      clearTimeout(timer);
+      socket.destroy();
+      reject(err);
+    };
+    const timer = setTimeout(() => fail(new TimeoutError(`M-TCP hello to ${address}`, timeoutMs)), timeoutMs);
+    socket.once('connect', () => {
+      connectedAt = Date.now();
+      state = HANDSHAKE_STATES.AWAITING_REPLY;
+      socket.write(Buffer.concat([PREAMBLE, encodeJsonFrame(FrameType.HELLO, hello)]));
+    });
+    socket.on('error', (err) => fail(err));
+    socket.on('close', () => fail(new MtcpError(MtcpErrorCode.MIGRATION_FAILED, `${address} closed the connection during the hello`)));
+    const onData = (chunk: Buffer): void => {
+      if (state !== HANDSHAKE_STATES.AWAITING_REPLY) return;
+      let frames: Frame[];
+      try {
+        frames = decoder.push(chunk);
+      } catch (err) {
+        return fail(err as Error);
+      }
+      if (frames.length === 0) return;
+      const [first, ...rest] = frames as [Frame, ...Frame[]];
+      try {
+        let reply: Welcome | Resumed;
+        if (first.type === FrameType.REJECT) {
+          const r = parseControl(rejectSchema, first.payload, 'reject');
+          return fail(new MtcpError(knownCode(r.code), `${address} refused: ${r.message}`));
+        } else if (first.type === FrameType.WELCOME && hello.mode === 'new') reply = parseControl(welcomeSchema, first.payload, 'welcome');
+        else if (first.type === FrameType.RESUMED && hello.mode === 'resume') reply = parseControl(resumedSchema, first.payload, 'resumed');
+        else throw new MtcpProtocolError(`unexpected reply frame 0x${first.type.toString(16)}`);
+        state = HANDSHAKE_STATES.DONE;
+        clearTimeout(timer);
+        socket.off('data', onData);
+        socket.removeAllListeners('close');
+        socket.removeAllListeners('error');
+        socket.pause();
+        resolve({ socket, decoder, reply, rest, connectedAt });
+      } catch (err) {
+        fail(err as Error);
+      }
+    };
+    socket.on('data', onData);
+  });
+}
+
+function knownCode(code: string): MtcpErrorCodeValue {
+  return (Object.values(MtcpErrorCode) as string[]).includes(code) ? (code as MtcpErrorCodeValue) : MtcpErrorCode.MIGRATION_FAILED;
+}

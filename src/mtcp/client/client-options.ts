@@ -1,0 +1,55 @@
+import { ConfigError } from '../../common/errors.js';
+import type { Logger } from '../../common/logger.js';
+import type { PoolMemberInfo } from '../wire/control-messages.js';
+import type { ThroughputPolicyOptions } from './throughput-policy.js';
+
+export interface MtcpClientOptions {
+  /** First contact: one member's `host:port`. Either this or `members`. */
+  address?: string;
+  /** First contact candidates, tried in order (e.g. from the pool file). */
+  members?: PoolMemberInfo[];
+  /** Bound on each TCP connect + hello. @default 3000 */
+  handshakeTimeoutMs?: number;
+  /** Migrate when the server has sent nothing (not even a heartbeat) for this long; 0 = never. @default 3000 */
+  silenceTimeoutMs?: number;
+  /** Migrate by itself when the server side resets or falls silent. @default true */
+  autoMigrate?: boolean;
+  /** Members tried per migration before giving up. @default 2 × pool size */
+  maxAttempts?: number;
+  /** An ACK goes out after this many received bytes... @default 32768 */
+  ackBytes?: number;
+  /** ...or this long after the first unacknowledged byte. @default 20 */
+  ackDelayMs?: number;
+  /** Bound on input kept until a snapshot covers it (write waits past it). @default 8 MiB */
+  inputLimit?: number;
+  /** Migration by policy (paper: throughput below a fraction of the maximum observed); off when absent. */
+  policy?: ThroughputPolicyOptions;
+  /** @default 8 MiB */
+  maxFrameBytes?: number;
+  /** Readable side's buffer; past it the socket is no longer read. @default 256 KiB */
+  readHighWaterMark?: number;
+  logger?: Logger;
+}
+
+export const CLIENT_DEFAULTS = {
+  handshakeTimeoutMs: 3000,
+  silenceTimeoutMs: 3000,
+  autoMigrate: true,
+  ackBytes: 32 * 1024,
+  ackDelayMs: 20,
+  inputLimit: 8 << 20,
+  maxFrameBytes: 8 << 20,
+  readHighWaterMark: 256 * 1024,
+} as const;
+
+export type ResolvedClientOptions = typeof CLIENT_DEFAULTS & Omit<MtcpClientOptions, keyof typeof CLIENT_DEFAULTS>;
+
+export function resolveClientOptions(o: MtcpClientOptions): ResolvedClientOptions & { autoMigrate: boolean } {
+  if (!o.address && !(o.members && o.members.length > 0)) throw new ConfigError('mtcp client needs an address or members');
+  const r = { ...CLIENT_DEFAULTS, ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) } as ResolvedClientOptions & { autoMigrate: boolean };
+  for (const k of ['handshakeTimeoutMs', 'ackBytes', 'inputLimit', 'maxFrameBytes', 'readHighWaterMark'] as const) {
+    if (!(r[k] > 0)) throw new ConfigError(`mtcp client option ${k} must be positive`);
+  }
+  if (r.silenceTimeoutMs < 0 || r.ackDelayMs < 0) throw new ConfigError('mtcp client timeouts must not be negative');
+  return r;
+}

@@ -1,0 +1,294 @@
+import { EventEmitter } from 'node:events';
+import type { Logger } from '../../common/logger.js';
+import { BufferLimitError } from '../../common/errors.js';
+import { ByteWindow } from '../util/byte-window.js';
+import { encodeFrame, encodeJsonFrame, encodeOffsetFrame, decodeOffset } from '../wire/frame-codec.js';
+import { FrameType, type Frame } from '../wire/frame-types.js';
+import { sealRecord, type SnapshotRecord } from '../state/snapshot-record.js';
+import type { SnapshotStore } from '../state/snapshot-store.js';
+import type { SessionTransport } from './session-transport.js';
+import type { MtcpSession, SessionCloseReason } from './session-types.js';
+
+export interface SessionLimits {
+  /** write() returns false past this many unacknowledged output bytes. */
+  outputHighWater: number;
+  /** Hard bound on unacknowledged output; a handler that ignores write() = false is cut off. */
+  outputLimit: number;
+  /** Input held for a paused handler before the socket stops being read. */
+  inputQueueLimit: number;
+  /** Bound on the input log kept since the last snapshot (lazy transfer). */
+  inputLogLimit: number;
+}
+
+export interface SessionContext {
+  cid: string;
+  member: string;
+  snapshotKey: Buffer;
+  store: SnapshotStore;
+  limits: SessionLimits;
+  logger: Logger;
+  /** Called once when the session is gone, so the server forgets it. */
+  onGone(reason: SessionCloseReason): void;
+}
+
+/**
+ * The server end of one migration-aware connection, independent of which socket carries it:
+ * the per-connection half of the M-TCP protocol. It keeps
+ * - output [outAcked, written) until the client acknowledges it (retransmitted after a resume),
+ * - the input log since the last snapshot (handed over by a lazy transfer),
+ * - the last sealed snapshot record, saved to the store one at a time, newest wins.
+ */
+export class MigratorySession extends EventEmitter implements MtcpSession {
+  readonly migratory = true;
+  readonly id: string;
+  readonly importedState: unknown;
+  private readonly out: ByteWindow;
+  private readonly log: ByteWindow;
+  private logBroken = false;
+  private written: number;
+  private consumed: number;
+  private received: number;
+  private queue: Buffer[] = [];
+  private queued = 0;
+  private paused = false;
+  private inputEnded = false;
+  private endDelivered = false;
+  private outputEnded = false;
+  private closed = false;
+  private transport: SessionTransport | undefined;
+  private record: SnapshotRecord;
+  private saving = false;
+  private pendingSave: SnapshotRecord | undefined;
+  private wantDrain = false;
+
+  /** `from`: the record this incarnation starts from; `clientOut`: output the client already has. */
+  constructor(private readonly ctx: SessionContext, from: SnapshotRecord, clientOut: number) {
+    super();
+    this.id = ctx.cid;
+    this.importedState = from.state === undefined ? undefined : (JSON.parse(from.state) as unknown);
+    this.written = from.out;
+    this.consumed = from.in;
+    this.received = from.in;
+    this.out = new ByteWindow(ctx.limits.outputLimit, clientOut);
+    // Output sent before the snapshot that the client has not confirmed: resend it.
+    if (clientOut < from.out) this.out.append(Buffer.from(from.unacked, 'base64').subarray(clientOut - from.outAcked));
+    this.log = new ByteWindow(ctx.limits.inputLogLimit, from.in);
+    this.record = sealRecord(ctx.snapshotKey, { ...from, seq: from.seq + 1, owner: ctx.member, takenAt: from.takenAt });
+    this.save(this.record);
+  }
+
+  get bytesWritten(): number {
+    return this.written;
+  }
+  get bytesConsumed(): number {
+    return this.consumed;
+  }
+  get bytesReceived(): number {
+    return this.received;
+  }
+  get isPaused(): boolean {
+    return this.paused;
+  }
+  get destroyed(): boolean {
+    return this.closed;
+  }
+  get attached(): boolean {
+    return this.transport !== undefined;
+  }
+  get latestRecord(): SnapshotRecord {
+    return this.record;
+  }
+
+  // ---- application side -------------------------------------------------------------------
+
+  write(data: Buffer | string): boolean {
+    if (this.closed || this.outputEnded) return false;
+    const buf = typeof data === 'string' ? Buffer.from(data) : Buffer.from(data); // own copy: retained
+    const start = this.written;
+    this.written += buf.length;
+    // After a resume the handler regenerates output the client may already have: skip it.
+    const skip = Math.max(0, Math.min(buf.length, this.out.end - start));
+    const fresh = buf.subarray(skip);
+    if (fresh.length > 0) {
+      if (fresh.length > this.out.room) {
+        this.fail(new BufferLimitError('unacknowledged output (the handler ignored write() = false)', this.ctx.limits.outputLimit));
+        return false;
+      }
+      this.out.append(fresh);
+      this.transport?.sendData([fresh]);
+    }
+    const ok = this.out.length < this.ctx.limits.outputHighWater;
+    if (!ok) this.wantDrain = true;
+    return ok;
+  }
+
+  end(): void {
+    if (this.outputEnded || this.closed) return;
+    this.outputEnded = true;
+    this.transport?.send(encodeFrame(FrameType.END));
+    this.maybeFinish();
+  }
+
+  exportSnapshot(state: unknown): void {
+    if (this.closed) return;
+    const outAcked = Math.min(this.out.start, this.written);
+    const unacked = Buffer.concat(this.out.slice(outAcked, this.written)).toString('base64');
+    this.record = sealRecord(this.ctx.snapshotKey, {
+      v: 1,
+      cid: this.id,
+      seq: this.record.seq + 1,
+      owner: this.ctx.member,
+      takenAt: Date.now(),
+      in: this.consumed,
+      out: this.written,
+      outAcked,
+      state: JSON.stringify(state ?? null),
+      unacked,
+    });
+    // The log now starts at the snapshot; it stays usable only while it is contiguous.
+    if (this.consumed === this.received) {
+      this.log.reset(this.consumed);
+      this.logBroken = false;
+    } else if (!this.logBroken) this.log.trimTo(this.consumed);
+    this.save(this.record);
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    setImmediate(() => this.flushInput());
+  }
+  unshift(data: Buffer): void {
+    this.consumed -= data.length;
+    this.queue.unshift(data);
+    this.queued += data.length;
+  }
+  destroy(): void {
+    this.finish('destroyed');
+  }
+
+  // ---- protocol side ------------------------------------------------------------------------
+
+  /** Input bytes as if received from the client (lazy transfer's log, or DATA frames). */
+  receive(chunk: Buffer): void {
+    if (chunk.length === 0 || this.closed) return;
+    if (!this.logBroken && this.log.end === this.received && chunk.length <= this.log.room) this.log.append(chunk);
+    else this.logBroken = true;
+    this.received += chunk.length;
+    this.queue.push(chunk);
+    this.queued += chunk.length;
+    this.flushInput();
+  }
+
+  attach(transport: SessionTransport): void {
+    this.transport = transport;
+    const pending = this.out.slice();
+    if (pending.length > 0) transport.sendData(pending);
+    if (this.outputEnded) transport.send(encodeFrame(FrameType.END));
+    if (!this.saving) transport.send(encodeOffsetFrame(FrameType.COMMIT, this.record.in));
+  }
+
+  /** The client's socket is gone; the session waits for a resume (or its retention to run out). */
+  detach(): void {
+    this.transport?.close(false);
+    this.transport = undefined;
+  }
+
+  onFrame(frame: Frame): void {
+    switch (frame.type) {
+      case FrameType.DATA:
+        this.receive(frame.payload);
+        break;
+      case FrameType.ACK: {
+        this.out.trimTo(decodeOffset(frame.payload));
+        if (this.wantDrain && this.out.length < this.ctx.limits.outputHighWater) {
+          this.wantDrain = false;
+          this.emit('drain');
+        }
+        this.maybeFinish();
+        break;
+      }
+      case FrameType.END:
+        this.inputEnded = true;
+        this.flushInput();
+        break;
+      default:
+        this.fail(new Error(`unexpected frame 0x${frame.type.toString(16)} from client`));
+    }
+  }
+
+  /** Lazy transfer: hand the newest record and the input since it to another member, and stop. */
+  release(): { record: SnapshotRecord; log: Buffer } {
+    const log = this.logBroken ? Buffer.alloc(0) : Buffer.concat(this.log.slice(this.record.in, this.received));
+    const record = this.record;
+    this.finish('migrated');
+    return { record, log };
+  }
+
+  private flushInput(): void {
+    while (!this.paused && !this.closed && this.queue.length > 0) {
+      const c = this.queue.shift()!;
+      this.queued -= c.length;
+      this.consumed += c.length;
+      this.emit('data', c);
+    }
+    if (this.transport) {
+      if (this.queued > this.ctx.limits.inputQueueLimit) this.transport.pauseReading();
+      else this.transport.resumeReading();
+    }
+    if (!this.paused && this.queue.length === 0 && this.inputEnded && !this.endDelivered && !this.closed) {
+      this.endDelivered = true;
+      this.emit('end');
+    }
+    this.maybeFinish();
+  }
+
+  private save(record: SnapshotRecord): void {
+    if (this.saving) {
+      this.pendingSave = record;
+      return;
+    }
+    this.saving = true;
+    this.ctx.store.save(record).then(
+      () => this.saved(record),
+      (err: unknown) => {
+        this.ctx.logger.warn({ err, cid: this.id }, 'snapshot save failed');
+        this.saved(undefined);
+      },
+    );
+  }
+
+  private saved(record: SnapshotRecord | undefined): void {
+    this.saving = false;
+    // COMMIT only once the store holds the snapshot: the client may then drop the input it covers.
+    if (record && !this.closed) this.transport?.send(encodeOffsetFrame(FrameType.COMMIT, record.in));
+    const next = this.pendingSave;
+    this.pendingSave = undefined;
+    if (next && !this.closed) this.save(next);
+  }
+
+  private maybeFinish(): void {
+    if (this.outputEnded && this.endDelivered && this.out.length === 0 && !this.closed) this.finish('finished');
+  }
+
+  private fail(err: Error): void {
+    this.ctx.logger.warn({ err, cid: this.id }, 'migratory session failed');
+    this.transport?.send(encodeJsonFrame(FrameType.REJECT, { code: 'ERR_MTCP_SESSION', message: err.message }));
+    this.finish('error');
+  }
+
+  private finish(reason: SessionCloseReason): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.transport?.close(reason === 'finished');
+    this.transport = undefined;
+    if (reason === 'finished' || reason === 'destroyed' || reason === 'error') {
+      this.ctx.store.delete(this.id).catch(() => {});
+    }
+    this.ctx.onGone(reason);
+    this.emit('close', reason);
+  }
+}

@@ -1,0 +1,45 @@
+import { MemorySnapshotStore } from './memory-store.js';
+import type { SnapshotRecord } from './snapshot-record.js';
+import type { SnapshotStore } from './snapshot-store.js';
+
+/** What the push store needs from the member's peer links (server/peer-link.ts). */
+export interface SnapshotPusher {
+  /** Sends the record to every other member; resolves with how many acknowledged it. */
+  pushToPeers(record: SnapshotRecord): Promise<number>;
+  dropAtPeers(cid: string): Promise<void>;
+}
+
+/**
+ * Eager transfer between the members of a pool on one machine or a LAN (M-TCP paper, eager
+ * variant): every saved snapshot is kept locally and pushed to every other member, which keeps
+ * it as a replica. `save` resolves when the reachable peers have acknowledged, so a COMMIT never
+ * gets ahead of a replica. Records arriving from peers go through `acceptReplica` (already
+ * checked by the caller).
+ */
+export class PushSnapshotStore extends MemorySnapshotStore implements SnapshotStore {
+  override readonly kind = 'push' as const;
+  override readonly eager = true;
+  private pusher: SnapshotPusher | undefined;
+
+  setPusher(pusher: SnapshotPusher): void {
+    this.pusher = pusher;
+  }
+
+  acceptReplica(record: SnapshotRecord): void {
+    this.put(record);
+  }
+
+  override async save(record: SnapshotRecord): Promise<void> {
+    this.put(record);
+    if (this.pusher) await this.pusher.pushToPeers(record);
+  }
+
+  override async delete(cid: string): Promise<void> {
+    this.records.delete(cid);
+    if (this.pusher) await this.pusher.dropAtPeers(cid);
+  }
+
+  dropReplica(cid: string): void {
+    this.records.delete(cid);
+  }
+}

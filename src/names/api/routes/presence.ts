@@ -1,0 +1,36 @@
+/** Heartbeats, resolution, and pushing a message to an agent. */
+import type { FastifyInstance } from 'fastify';
+import { ForbiddenError } from '../../errors.js';
+import type { Principal } from '../../service/context.js';
+import type { NameService } from '../../service/name-service.js';
+import { authenticate } from '../credentials.js';
+import { parse } from '../parse.js';
+import { didParam, heartbeatBody, pushBody } from '../schemas.js';
+
+export function presenceRoutes(app: FastifyInstance, svc: NameService): void {
+  const auth = (h: string | undefined) => authenticate(svc.accounts, h);
+
+  app.post('/v1/heartbeat', async (req) => {
+    const body = parse(heartbeatBody, req.body);
+    const p = await auth(req.headers.authorization);
+    return svc.presence.heartbeat(requireDevice(p), { coa: body.coa, control: body.control ?? null, groupModified: body.groupModified });
+  });
+
+  app.get('/v1/devices/:did', async (req) => {
+    const { did } = parse(didParam, req.params);
+    return svc.presence.resolve(await auth(req.headers.authorization), did);
+  });
+
+  app.post('/v1/push/:did', async (req, reply) => {
+    const { did } = parse(didParam, req.params);
+    const body = parse(pushBody, req.body);
+    const p = await auth(req.headers.authorization);
+    reply.code(202);
+    return svc.pushes.push(p, did, body);
+  });
+}
+
+export function requireDevice(p: Principal): Principal & { kind: 'device' } {
+  if (p.kind !== 'device') throw new ForbiddenError('only a device may do this; authenticate with DID:token');
+  return p;
+}

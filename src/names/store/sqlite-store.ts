@@ -1,0 +1,192 @@
+/**
+ * The embedded store: better-sqlite3 in WAL mode. A committed transaction is in the WAL file
+ * before the call returns, so a SIGKILL loses nothing acknowledged; `synchronous=NORMAL` only
+ * risks the last transactions on a power cut, which is SQLite's documented WAL trade-off
+ * (https://sqlite.org/pragma.html#pragma_synchronous). Set `durable: true` for FULL.
+ */
+import Database from 'better-sqlite3';
+import type { DeviceRecord, IntroductionRecord, PairingRecord, UserRecord } from '../model.js';
+import type { LogEntry, StoredLogEntry } from '../sync/log-entry.js';
+import type { HeartbeatUpdate, NameStore, NewDevice, PreviousPresence } from './name-store.js';
+import { MIGRATIONS } from './migrations/schema.js';
+import { deviceFromRow, introductionFromRow, logEntryFromRow, userFromRow } from './rows.js';
+
+export interface SqliteStoreOptions {
+  /** File path, or `:memory:`. */
+  path: string;
+  /** `synchronous=FULL` instead of NORMAL. @default false */
+  durable?: boolean;
+}
+
+type Row = Record<string, unknown>;
+
+export class SqliteStore implements NameStore {
+  readonly kind = 'sqlite' as const;
+  private readonly db: Database.Database;
+  private readonly stmt: ReturnType<SqliteStore['prepare']>;
+
+  constructor(opts: SqliteStoreOptions) {
+    this.db = new Database(opts.path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${opts.durable ? 'FULL' : 'NORMAL'}`);
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+    this.stmt = this.prepare();
+  }
+
+  private migrate(): void {
+    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
+    const done = new Set((this.db.prepare('SELECT version FROM schema_migrations').all() as Row[]).map((r) => Number(r.version)));
+    for (const m of MIGRATIONS) {
+      if (done.has(m.version)) continue;
+      this.db.transaction(() => {
+        for (const sql of m.sql) this.db.exec(sql);
+        this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+      }).immediate();
+    }
+  }
+
+  private prepare() {
+    const p = (sql: string) => this.db.prepare(sql);
+    return {
+      insertUser: p('INSERT INTO users (uid, password_hash, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
+      getUser: p('SELECT * FROM users WHERE uid = ?'),
+      insertDevice: p('INSERT INTO devices (did, uid, name, token_hash, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING'),
+      getDevice: p('SELECT * FROM devices WHERE did = ?'),
+      listDevices: p('SELECT * FROM devices WHERE uid = ? ORDER BY name'),
+      revoke: p('UPDATE devices SET revoked_at = ? WHERE did = ? AND revoked_at IS NULL'),
+      presence: p('SELECT coa, last_seen FROM devices WHERE did = ? AND revoked_at IS NULL'),
+      heartbeat: p('UPDATE devices SET coa = ?, control = ?, last_seen = ? WHERE did = ?'),
+      insertPairing: p('INSERT INTO pairings (code_hash, uid, created_by, expires_at) VALUES (?, ?, ?, ?)'),
+      takePairing: p('DELETE FROM pairings WHERE code_hash = ? AND uid = ? AND expires_at > ? RETURNING created_by'),
+      expirePairings: p('DELETE FROM pairings WHERE expires_at <= ?'),
+      insertIntro: p('INSERT INTO introductions (id, from_uid, from_did, to_uid, from_name, state, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+      getIntro: p('SELECT * FROM introductions WHERE id = ?'),
+      listIntros: p("SELECT * FROM introductions WHERE to_uid = ? AND state = 'pending' AND expires_at > ? ORDER BY created_at"),
+      confirmIntro: p("UPDATE introductions SET state = 'confirmed' WHERE id = ? AND state = 'pending'"),
+      insertFriend: p('INSERT INTO friendships (uid, friend_uid) VALUES (?, ?) ON CONFLICT DO NOTHING'),
+      isFriend: p('SELECT 1 FROM friendships WHERE uid = ? AND friend_uid = ?'),
+      maxSeq: p('SELECT COALESCE(MAX(seq), 0) AS seq, COALESCE(MAX(ts), 0) AS modified FROM namespace_log WHERE uid = ?'),
+      insertLog: p('INSERT INTO namespace_log (uid, seq, id, ts, origin, op, key, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING'),
+      readLog: p('SELECT * FROM namespace_log WHERE uid = ? AND seq > ? ORDER BY seq LIMIT ?'),
+    };
+  }
+
+  async createUser(u: UserRecord): Promise<boolean> {
+    return this.stmt.insertUser.run(u.uid, u.passwordHash, u.createdAt).changes === 1;
+  }
+
+  async getUser(uid: string): Promise<UserRecord | null> {
+    const r = this.stmt.getUser.get(uid) as Row | undefined;
+    return r ? userFromRow(r) : null;
+  }
+
+  async createDevice(d: NewDevice): Promise<boolean> {
+    return this.stmt.insertDevice.run(d.did, d.uid, d.name, d.tokenHash, d.createdAt).changes === 1;
+  }
+
+  async getDevice(did: string): Promise<DeviceRecord | null> {
+    const r = this.stmt.getDevice.get(did) as Row | undefined;
+    return r ? deviceFromRow(r) : null;
+  }
+
+  async listDevices(uid: string): Promise<DeviceRecord[]> {
+    return (this.stmt.listDevices.all(uid) as Row[]).map(deviceFromRow);
+  }
+
+  async revokeDevice(did: string, now: number): Promise<boolean> {
+    return this.stmt.revoke.run(now, did).changes === 1;
+  }
+
+  async heartbeat(u: HeartbeatUpdate): Promise<PreviousPresence | null> {
+    return this.db.transaction((): PreviousPresence | null => {
+      const prev = this.stmt.presence.get(u.did) as Row | undefined;
+      if (!prev) return null;
+      this.stmt.heartbeat.run(u.coa, u.control, u.now, u.did);
+      return { coa: (prev.coa as string | null) ?? null, lastSeen: prev.last_seen === null ? null : Number(prev.last_seen) };
+    })();
+  }
+
+  async createPairing(p: PairingRecord): Promise<void> {
+    this.stmt.insertPairing.run(p.codeHash, p.uid, p.createdBy, p.expiresAt);
+  }
+
+  async claimPairing(codeHash: string, d: NewDevice): Promise<{ result: 'ok'; createdBy: string } | { result: 'invalid' | 'taken' }> {
+    const tx = this.db.transaction(() => {
+      this.stmt.expirePairings.run(d.createdAt);
+      if (this.stmt.getDevice.get(d.did)) return { result: 'taken' as const };
+      const r = this.stmt.takePairing.get(codeHash, d.uid, d.createdAt) as Row | undefined;
+      if (!r) return { result: 'invalid' as const };
+      this.stmt.insertDevice.run(d.did, d.uid, d.name, d.tokenHash, d.createdAt);
+      return { result: 'ok' as const, createdBy: String(r.created_by) };
+    });
+    return tx.immediate();
+  }
+
+  async createIntroduction(i: IntroductionRecord): Promise<void> {
+    this.stmt.insertIntro.run(i.id, i.fromUid, i.fromDid, i.toUid, i.fromName, i.state, i.createdAt, i.expiresAt);
+  }
+
+  async getIntroduction(id: string): Promise<IntroductionRecord | null> {
+    const r = this.stmt.getIntro.get(id) as Row | undefined;
+    return r ? introductionFromRow(r) : null;
+  }
+
+  async listIntroductions(toUid: string, now: number): Promise<IntroductionRecord[]> {
+    return (this.stmt.listIntros.all(toUid, now) as Row[]).map(introductionFromRow);
+  }
+
+  async confirmIntroduction(id: string, entries: { uid: string; entry: LogEntry }[]): Promise<boolean> {
+    const tx = this.db.transaction(() => {
+      if (this.stmt.confirmIntro.run(id).changes !== 1) return false;
+      const intro = introductionFromRow(this.stmt.getIntro.get(id) as Row);
+      this.stmt.insertFriend.run(intro.fromUid, intro.toUid);
+      this.stmt.insertFriend.run(intro.toUid, intro.fromUid);
+      for (const { uid, entry } of entries) this.appendSync(uid, [entry]);
+      return true;
+    });
+    return tx.immediate();
+  }
+
+  async areFriends(uid: string, other: string): Promise<boolean> {
+    return this.stmt.isFriend.get(uid, other) !== undefined;
+  }
+
+  private appendSync(uid: string, entries: LogEntry[]): number {
+    let seq = Number((this.stmt.maxSeq.get(uid) as Row).seq);
+    let added = 0;
+    for (const e of entries) {
+      const r = this.stmt.insertLog.run(uid, seq + 1, e.id, e.ts, e.origin, e.op, e.key, e.value);
+      if (r.changes === 1) {
+        seq++;
+        added++;
+      }
+    }
+    return added;
+  }
+
+  async appendLog(uid: string, entries: LogEntry[]): Promise<number> {
+    return this.db.transaction(() => this.appendSync(uid, entries)).immediate();
+  }
+
+  async readLog(uid: string, since: number, limit: number): Promise<StoredLogEntry[]> {
+    return (this.stmt.readLog.all(uid, since, limit) as Row[]).map(logEntryFromRow);
+  }
+
+  async groupVersion(uid: string): Promise<{ seq: number; modified: number }> {
+    const r = this.stmt.maxSeq.get(uid) as Row;
+    return { seq: Number(r.seq), modified: Number(r.modified) };
+  }
+
+  async importDevices(devices: NewDevice[]): Promise<void> {
+    const tx = this.db.transaction((batch: NewDevice[]) => {
+      for (const d of batch) this.stmt.insertDevice.run(d.did, d.uid, d.name, d.tokenHash, d.createdAt);
+    });
+    for (let i = 0; i < devices.length; i += 5000) tx.immediate(devices.slice(i, i + 5000));
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

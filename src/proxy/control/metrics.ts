@@ -1,0 +1,74 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { MigrationManager } from '../migration/migration-manager.js';
+import type { ConnectionRegistry } from '../registry/connection-registry.js';
+
+/**
+ * The proxy's Prometheus metrics. Gauges are computed when scraped, from the registry and the
+ * migration manager, so the relay's hot path does no metrics work at all.
+ */
+export class ProxyMetrics {
+  readonly registry = new Registry();
+  readonly handshakeFailures: Counter<'reason'>;
+  readonly migrationLatency: Histogram<'phase'>;
+
+  constructor(connections: ConnectionRegistry, migrations: MigrationManager) {
+    const r = this.registry;
+    new Gauge({
+      name: 'tsmp_proxy_connections',
+      help: 'Relayed connections by state',
+      labelNames: ['state'],
+      registers: [r],
+      collect() {
+        const counts: Record<string, number> = { relaying: 0, migrating: 0, detached: 0 };
+        for (const c of connections.all()) counts[c.state] = (counts[c.state] ?? 0) + 1;
+        for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
+      },
+    });
+    new Gauge({
+      name: 'tsmp_proxy_connections_opened_total',
+      help: 'Connections relayed since start',
+      registers: [r],
+      collect() {
+        this.set(connections.opened);
+      },
+    });
+    new Gauge({
+      name: 'tsmp_proxy_bytes_total',
+      help: 'Payload bytes relayed, by direction',
+      labelNames: ['direction'],
+      registers: [r],
+      collect() {
+        let down = connections.closedBytesDown;
+        let up = connections.closedBytesUp;
+        for (const c of connections.all()) {
+          down += c.bytesDown;
+          up += c.bytesUp;
+        }
+        this.set({ direction: 'down' }, down);
+        this.set({ direction: 'up' }, up);
+      },
+    });
+    new Gauge({
+      name: 'tsmp_proxy_migrations_total',
+      help: 'Migrations by outcome',
+      labelNames: ['outcome'],
+      registers: [r],
+      collect() {
+        for (const [outcome, n] of Object.entries(migrations.counts)) this.set({ outcome }, n);
+      },
+    });
+    this.handshakeFailures = new Counter({
+      name: 'tsmp_proxy_handshake_failures_total',
+      help: 'Device connections refused during the handshake',
+      labelNames: ['reason'],
+      registers: [r],
+    });
+    this.migrationLatency = new Histogram({
+      name: 'tsmp_proxy_migration_seconds',
+      help: 'Migration phase durations',
+      labelNames: ['phase'],
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+      registers: [r],
+    });
+  }
+}

@@ -1,0 +1,175 @@
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { nowMs } from '../common/clock.js';
+import { formatHostPort, type HostPort } from '../common/host-port.js';
+import { silentLogger, type Logger } from '../common/logger.js';
+import type { DeviceAuthenticator } from './auth/device-authenticator.js';
+import { buildControlServer } from './control/control-server.js';
+import { ProxyMetrics } from './control/metrics.js';
+import { DialError, dialDestination } from './front/dial.js';
+import { createFrontHandler, type FrontHandler } from './front/front-server.js';
+import type { PendingConnect } from './front/types.js';
+import { setUserTimeout } from './kernel/tcp-info.js';
+import { MigrationManager } from './migration/migration-manager.js';
+import { resolveProxyOptions, type ProxyComponents, type ProxyOptions, type ResolvedProxyOptions } from './proxy-options.js';
+import { ConnectionRegistry } from './registry/connection-registry.js';
+import { RelayConnection, type AttachingDevice } from './relay/relay-connection.js';
+import { ticketOf } from './migration/ticket-destination.js';
+
+/**
+ * The SMP proxy (paper section IV; DESIGN.md "proxy"): one front port for SOCKS5 and HTTP
+ * CONNECT, a split relay per connection, migrations between a user's devices, and the control
+ * API. `start()` binds both listeners; `close()` releases everything.
+ */
+export class Proxy {
+  readonly options: ResolvedProxyOptions;
+  readonly connections = new ConnectionRegistry();
+  readonly migrations: MigrationManager;
+  readonly metrics: ProxyMetrics;
+  private readonly authenticator: DeviceAuthenticator;
+  private readonly log: Logger;
+  private readonly front: Server;
+  private readonly front_: FrontHandler;
+  private control: FastifyInstance | undefined;
+  private readonly acceptedAt = new WeakMap<Socket, number>();
+  private readonly devices = new Set<Socket>();
+
+  constructor(options: ProxyOptions, components: ProxyComponents) {
+    this.options = resolveProxyOptions(options);
+    this.authenticator = components.authenticator;
+    this.log = components.logger ?? silentLogger;
+    this.migrations = new MigrationManager(
+      this.connections,
+      { migrationTimeoutMs: this.options.migrationTimeoutMs, drainWaitMs: this.options.drainWaitMs, historySize: 10_000 },
+      this.log,
+    );
+    this.metrics = new ProxyMetrics(this.connections, this.migrations);
+    const handle = createFrontHandler(
+      { authenticator: this.authenticator, logger: this.log, onConnect: (pending) => this.route(pending) },
+      { handshakeTimeoutMs: this.options.handshakeTimeoutMs, maxHttpHeaderBytes: this.options.maxHeaderBytes },
+    );
+    this.front_ = handle;
+    // allowHalfOpen: a device's FIN is an ordinary half-close passed to the server (issue 2).
+    this.front = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+      this.acceptedAt.set(socket, nowMs());
+      this.devices.add(socket);
+      socket.once('close', () => this.devices.delete(socket));
+      socket.setKeepAlive(true, this.options.keepaliveMs);
+      try {
+        setUserTimeout(socket, this.options.keepaliveMs + 10_000);
+      } catch {
+        // not Linux: keepalive alone bounds silence
+      }
+      handle(socket);
+    });
+    this.front.maxConnections = this.options.maxConnections;
+  }
+
+  async start(): Promise<{ listen: HostPort; control: HostPort | null }> {
+    const listen = await listenOn(this.front, this.options.listen);
+    let control: HostPort | null = null;
+    if (this.options.control) {
+      this.control = buildControlServer({
+        authenticator: this.authenticator,
+        connections: this.connections,
+        migrations: this.migrations,
+        metrics: this.metrics,
+        ...(this.options.tls ? { tls: this.options.tls } : {}),
+      });
+      await this.control.listen({ host: this.options.control.host, port: this.options.control.port });
+      const addr = this.control.server.address() as AddressInfo;
+      control = { host: this.options.control.host, port: addr.port };
+    }
+    this.log.info({ listen: formatHostPort(listen), control: control && formatHostPort(control) }, 'proxy listening');
+    return { listen, control };
+  }
+
+  async close(): Promise<void> {
+    this.migrations.close();
+    for (const conn of [...this.connections.all()]) conn.close('proxy shutting down');
+    this.front_.closeAll();
+    for (const socket of this.devices) socket.destroy();
+    await Promise.all([
+      new Promise<void>((resolve) => this.front.close(() => resolve())),
+      this.control?.close(),
+      this.authenticator.close?.(),
+    ]);
+  }
+
+  /** A device finished its handshake: attach it to a migration, or open a new connection. */
+  private async route(pending: PendingConnect): Promise<void> {
+    const destination = formatHostPort(pending.destination);
+    const ticket = ticketOf(pending.destination.host);
+    const migration = this.migrations.match(pending.identity, destination, ticket);
+    if (migration) return this.attach(pending, migration.id);
+    if (ticket !== undefined) {
+      pending.reject('not-allowed'); // unknown, used, expired, or another device's ticket
+      return;
+    }
+    let server: Socket;
+    try {
+      server = await dialDestination(pending.destination, { timeoutMs: this.options.connectTimeoutMs });
+    } catch (err) {
+      pending.reject(err instanceof DialError ? err.failure : 'general');
+      return;
+    }
+    if (pending.socket.destroyed) {
+      server.destroy();
+      return;
+    }
+    server.setKeepAlive(true, this.options.keepaliveMs);
+    pending.accept({ address: server.localAddress ?? '0.0.0.0', port: server.localPort ?? 0 });
+    const conn = new RelayConnection(
+      this.connections.newId(),
+      pending.identity.uid,
+      destination,
+      pending.protocol,
+      server,
+      this.attaching(pending),
+      {
+        maxBuffer: this.options.maxBuffer,
+        trimThreshold: Math.min(256 * 1024, this.options.maxBuffer / 4),
+        detachHoldMs: this.options.detachHoldMs,
+        letGoTimeoutMs: this.options.letGoTimeoutMs,
+        closeGraceMs: 10_000,
+      },
+      this.log,
+    );
+    this.connections.add(conn);
+    this.log.debug({ conn: conn.id, did: pending.identity.did, destination }, 'relaying');
+  }
+
+  private async attach(pending: PendingConnect, migrationId: string): Promise<void> {
+    const migration = this.migrations.get(migrationId)!;
+    pending.accept({ address: '0.0.0.0', port: 0 });
+    try {
+      await this.migrations.attach(migration, this.attaching(pending), this.acceptedAt.get(pending.socket) ?? nowMs());
+      const t = migration.toJSON().timings as Record<string, number | undefined>;
+      if (t.connectToFirstByteMs !== undefined) this.metrics.migrationLatency.observe({ phase: 'connect_to_first_byte' }, t.connectToFirstByteMs / 1000);
+      if (t.requestToResumeMs !== undefined) this.metrics.migrationLatency.observe({ phase: 'request_to_resume' }, t.requestToResumeMs / 1000);
+    } catch (err) {
+      this.log.info({ migration: migrationId, err: (err as Error).message }, 'attach failed');
+      pending.socket.destroy();
+    }
+  }
+
+  private attaching(pending: PendingConnect): AttachingDevice {
+    return {
+      identity: pending.identity,
+      protocol: pending.protocol,
+      socket: pending.socket,
+      preamble: pending.preambleBytes(),
+      head: pending.head,
+    };
+  }
+}
+
+function listenOn(server: Server, at: HostPort): Promise<HostPort> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(at.port, at.host, () => {
+      server.off('error', reject);
+      resolve({ host: at.host, port: (server.address() as AddressInfo).port });
+    });
+  });
+}

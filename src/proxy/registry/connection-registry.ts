@@ -1,0 +1,65 @@
+import { randomBytes } from 'node:crypto';
+import type { RelayConnection } from '../relay/relay-connection.js';
+
+/**
+ * The relayed connections of one proxy, by id, with the totals that `/metrics` reports.
+ * Connections leave the registry when they close.
+ */
+export class ConnectionRegistry {
+  private readonly byId = new Map<string, RelayConnection>();
+  opened = 0;
+  closed = 0;
+  /** Totals of connections already gone; live ones are summed on demand. */
+  closedBytesDown = 0;
+  closedBytesUp = 0;
+
+  /** A short id that is easy to type in `tsmp migrate <id>`. */
+  newId(): string {
+    for (;;) {
+      const id = randomBytes(4).toString('hex');
+      if (!this.byId.has(id)) return id;
+    }
+  }
+
+  add(conn: RelayConnection): void {
+    this.byId.set(conn.id, conn);
+    this.opened++;
+    conn.once('closed', () => {
+      this.byId.delete(conn.id);
+      this.closed++;
+      this.closedBytesDown += conn.bytesDown;
+      this.closedBytesUp += conn.bytesUp;
+    });
+  }
+
+  get(id: string): RelayConnection | undefined {
+    return this.byId.get(id);
+  }
+
+  ofUser(uid: string): RelayConnection[] {
+    return [...this.byId.values()].filter((c) => c.uid === uid);
+  }
+
+  all(): IterableIterator<RelayConnection> {
+    return this.byId.values();
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  describe(conn: RelayConnection): Record<string, unknown> {
+    return {
+      id: conn.id,
+      uid: conn.uid,
+      device: conn.device?.identity.did ?? null,
+      destination: conn.destination,
+      protocol: conn.protocol,
+      state: conn.state,
+      bytesDown: conn.bytesDown,
+      bytesUp: conn.bytesUp,
+      bytesCached: conn.state === 'closed' ? 0 : conn.bytesCached,
+      startedAt: new Date(conn.startedAt).toISOString(),
+    };
+  }
+}
