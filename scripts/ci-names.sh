@@ -6,9 +6,13 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
-if ! command -v pg_ctlcluster >/dev/null || ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
+need=()
+command -v pg_ctlcluster >/dev/null && ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
+command -v openssl >/dev/null || need+=(openssl)   # the TLS test makes a throw-away certificate
+command -v curl >/dev/null || need+=(curl)         # the proxy-authentication test drives curl
+if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
-  apt-get install -y -qq postgresql >/dev/null
+  apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
 version=$(ls /usr/lib/postgresql | sort -V | tail -n1)

@@ -27,6 +27,11 @@ export interface DelayForwarderOptions {
   maxQueueBytes?: number;
   /** Seed of the loss generator, so lossy runs are repeatable. @default 1 */
   seed?: number;
+  /**
+   * SCHED_FIFO priority of the forwarder thread (needs root); 0 leaves it an ordinary thread.
+   * @default 10
+   */
+  realtimePriority?: number;
 }
 
 export interface ForwarderStats {
@@ -42,9 +47,11 @@ export interface ForwarderStats {
   writeErrors: number;
   /** Release time minus due time, ms: how late the forwarder let packets go. */
   lateness: { mean: number; max: number; count: number };
+  /** Whether the thread got real-time scheduling. */
+  realtime: boolean;
 }
 
-const STAT_COUNT = 12;
+const STAT_COUNT = 13;
 
 function validate(l: LinkImpairment): void {
   for (const p of [l.upLoss, l.downLoss]) {
@@ -82,7 +89,7 @@ export class DelayForwarder {
     this.worker = new Worker(FORWARDER_WORKER_JS, {
       eval: true,
       workerData: {
-        fd, subnets: links.map((l) => l.subnet), maxQueueBytes, seed: options.seed ?? 1, idlePollMs: IDLE_POLL_MS,
+        fd, subnets: links.map((l) => l.subnet), maxQueueBytes, seed: options.seed ?? 1, realtimePriority: options.realtimePriority ?? 10, idlePollMs: IDLE_POLL_MS,
         koffiPath: createRequire(import.meta.url).resolve('koffi'),
         ctrl: this.ctrl.buffer, params: this.params.buffer, stats: this.statsView.buffer,
       },
@@ -109,7 +116,7 @@ export class DelayForwarder {
     return {
       packetsIn: s[0]!, packetsOut: s[1]!, bytesIn: s[2]!, droppedLoss: s[3]!, droppedOverflow: s[4]!,
       passedThrough: s[5]!, peakQueueBytes: s[6]!, heldBytes: s[10]!, writeErrors: s[11]!,
-      lateness: { mean: s[7]!, max: s[8]!, count: s[9]! },
+      lateness: { mean: s[7]!, max: s[8]!, count: s[9]! }, realtime: s[12] === 1,
     };
   }
 

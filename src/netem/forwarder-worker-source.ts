@@ -34,6 +34,14 @@ const close = lib.func('int close(int fd)');
 const prctl = lib.func('int prctl(int, unsigned long, unsigned long, unsigned long, unsigned long)');
 const EAGAIN = 11, EINTR = 4, POLLIN = 1, PR_SET_TIMERSLACK = 29;
 prctl(PR_SET_TIMERSLACK, 1000, 0, 0, 0);
+if (workerData.realtimePriority > 0) {
+  // SCHED_FIFO for this thread only (pid 0 = the caller): on a busy machine an ordinary thread
+  // woke up to tens of ms late; a real-time one preempts the load. It sleeps in ppoll between
+  // packets, and the kernel's RT throttling bounds it even if it did not.
+  const SchedParam = koffi.struct('tsmp_sched_param', { sched_priority: 'int' });
+  const setsched = lib.func('int sched_setscheduler(int pid, int policy, const tsmp_sched_param *param)');
+  stats[12] = setsched(0, 1, { sched_priority: workerData.realtimePriority }) === 0 ? 1 : 0;
+}
 
 const linkOf = new Map(subnets.map((s, i) => [s, i]));
 let seed = workerData.seed >>> 0;

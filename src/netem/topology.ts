@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { closeSync } from 'node:fs';
 import { silentLogger, type Logger } from '../common/logger.js';
 import { linkAddresses, type LinkAddresses } from './addressing.js';
 import { DelayForwarder, type DelayForwarderOptions, type ForwarderStats } from './delay-forwarder.js';
@@ -160,10 +161,17 @@ export class Topology {
     // The TUN is created in our own namespace (the process's), then moved into the router; the
     // descriptor keeps working across the move. It is not persistent, so it dies with the fd.
     const fd = openTun(tun);
-    this.forwarder = new DelayForwarder(fd, hosts.map((h) => ({
+    const links = hosts.map((h) => ({
       subnet: Number(h.address.split('.').slice(0, 3).reduce((a, o) => a * 256 + Number(o), 0)),
       upDelayMs: h.link.upDelayMs, downDelayMs: h.link.downDelayMs, upLoss: h.link.upLoss, downLoss: h.link.downLoss,
-    })), options, this.log);
+    }));
+    try {
+      this.forwarder = new DelayForwarder(fd, links, options, this.log);
+    } catch (err) {
+      // Not yet owned by a worker: close it here, or the TUN would outlive the failed build.
+      closeSync(fd);
+      throw err;
+    }
     await runCommand('ip', ['link', 'set', tun, 'netns', this.router]);
     await runCommand('ip', ['netns', 'exec', this.router, 'sysctl', '-q', '-w', `net.ipv4.conf.${tun}.rp_filter=0`]);
     await runCommand('ip', ['-n', this.router, '-batch', '-'], {

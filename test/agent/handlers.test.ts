@@ -40,7 +40,7 @@ describe('file handler', () => {
 
   it('fails with a clear error when the file cannot be written, and closes the stream', async () => {
     const { upstream, stream } = await tcpPair();
-    const closed = new Promise((r) => upstream.once('close', r));
+    const closed = readAll(upstream);
     upstream.write('x');
     await expect(new FileHandler({ path: join(dir, 'no/such/dir/f') }).handle(resumed(stream), context)).rejects.toMatchObject({
       code: 'ERR_HANDLER_FAILED',
@@ -112,11 +112,8 @@ describe('port handler', () => {
     const client = await connectTo(port);
     const clientGot = readAll(client);
     await writeChunked(client, up);
-    console.log('client written');
     await writing;
-    console.log('upstream written');
     expect(sha256(await clientGot)).toBe(sha256(down));
-    console.log('client got');
     expect(sha256(await upstreamGot)).toBe(sha256(up));
     expect(await done).toMatchObject({ bytesIn: down.length, bytesOut: up.length });
   });
@@ -143,8 +140,7 @@ describe('port handler', () => {
 
   it('gives up after the attach timeout and closes the stream', async () => {
     const { upstream, stream } = await tcpPair();
-    const closed = new Promise((r) => upstream.once('close', r));
-    upstream.resume();
+    const closed = readAll(upstream);
     const started = Date.now();
     await expect(new PortHandler({ host: '127.0.0.1', port: 0, attachTimeoutMs: 200 }).handle(resumed(stream), context)).rejects.toBeInstanceOf(
       TimeoutError,

@@ -6,7 +6,7 @@ export interface StreamServer {
   port: number;
   server: Server;
   /** Sockets accepted, in order; each records what it sent. */
-  sessions: { socket: Socket; sent: number; hash: () => string; done: Promise<void> }[];
+  sessions: { socket: Socket; sent: number; hash: () => string; done: Promise<void>; finish: () => void }[];
   close(): Promise<void>;
 }
 
@@ -16,18 +16,21 @@ export interface StreamServer {
  */
 export async function startStreamServer(opts: { total: number; chunk: number; intervalMs: number; seed?: string }): Promise<StreamServer> {
   const sessions: StreamServer['sessions'] = [];
-  const server = createServer((socket) => {
+  // allowHalfOpen: the stream goes on after a client's FIN, as a download server's would.
+  const server = createServer({ allowHalfOpen: true }, (socket) => {
     const hash = createHash('sha256');
     let sent = 0;
     let resolveDone!: () => void;
     const done = new Promise<void>((r) => (resolveDone = r));
-    const session = { socket, sent: 0, hash: () => hash.copy().digest('hex'), done };
+    let total = opts.total;
+    // finish(): end the stream where it is now, for tests whose length is set by their own pace.
+    const session = { socket, sent: 0, hash: () => hash.copy().digest('hex'), done, finish: () => (total = sent) };
     sessions.push(session);
     socket.on('error', () => {});
     const pump = () => {
       if (socket.destroyed) return resolveDone();
-      while (sent < opts.total) {
-        const len = Math.min(opts.chunk, opts.total - sent);
+      while (sent < total) {
+        const len = Math.min(opts.chunk, total - sent);
         const data = digestStreamSlice(opts.seed ?? 'tsmp', sent, len);
         hash.update(data);
         sent += len;

@@ -62,6 +62,7 @@ export class PortHandler implements StreamHandler {
     };
     stream.on('data', onQueueData);
     stream.once('end', onQueueEnd);
+    stream.resume();
     stream.on('error', (err) => context.logger.warn({ err: err.message }, 'resumed stream error'));
 
     const server = createServer({ allowHalfOpen: true });

@@ -216,7 +216,7 @@ export class MtcpClientConnection extends Duplex {
         this.received += f.payload.length;
         this.policy?.count(f.payload.length);
         const rec = this.current;
-        if (rec && rec.phases.firstByte === undefined && rec.state === 'done') rec.phases.firstByte = Date.now();
+        if (rec && rec.phases.firstByte === undefined) rec.phases.firstByte = Date.now();
         this.scheduleAck();
         if (!this.push(f.payload)) {
           this.pushFull = true;
@@ -324,7 +324,7 @@ export class MtcpClientConnection extends Duplex {
     const w = this.waitingWrite;
     if (!w || w.chunk.length > this.input.room) return;
     this.waitingWrite = undefined;
-    this._write(w.chunk, 'buffer', w.cb);
+    this._write(w.chunk, 'binary', w.cb);
   }
 
   override _final(cb: (err?: Error | null) => void): void {

@@ -9,6 +9,8 @@ import type { SnapshotStore } from '../state/snapshot-store.js';
 import type { SessionTransport } from './session-transport.js';
 import type { MtcpSession, SessionCloseReason } from './session-types.js';
 
+type PendingSnapshot = Omit<SnapshotRecord, 'mac' | 'unacked' | 'owner'> & { unackedChunks: Buffer[] };
+
 export interface SessionLimits {
   /** write() returns false past this many unacknowledged output bytes. */
   outputHighWater: number;
@@ -56,9 +58,12 @@ export class MigratorySession extends EventEmitter implements MtcpSession {
   private outputEnded = false;
   private closed = false;
   private transport: SessionTransport | undefined;
-  private record: SnapshotRecord;
+  /** The newest snapshot, unsealed: its output is kept as slices and copied only when sent. */
+  private snap: PendingSnapshot;
   private saving = false;
-  private pendingSave: SnapshotRecord | undefined;
+  private savePending = false;
+  private committed = -1;
+  private firstSave: Promise<void> | undefined;
   private wantDrain = false;
 
   /** `from`: the record this incarnation starts from; `clientOut`: output the client already has. */
@@ -73,8 +78,9 @@ export class MigratorySession extends EventEmitter implements MtcpSession {
     // Output sent before the snapshot that the client has not confirmed: resend it.
     if (clientOut < from.out) this.out.append(Buffer.from(from.unacked, 'base64').subarray(clientOut - from.outAcked));
     this.log = new ByteWindow(ctx.limits.inputLogLimit, from.in);
-    this.record = sealRecord(ctx.snapshotKey, { ...from, seq: from.seq + 1, owner: ctx.member, takenAt: from.takenAt });
-    this.save(this.record);
+    const { mac: _mac, unacked, ...fields } = from;
+    this.snap = { ...fields, seq: from.seq + 1, unackedChunks: [Buffer.from(unacked, 'base64')] };
+    this.save();
   }
 
   get bytesWritten(): number {
@@ -95,8 +101,15 @@ export class MigratorySession extends EventEmitter implements MtcpSession {
   get attached(): boolean {
     return this.transport !== undefined;
   }
+  /** Resolves once the first record reached the store (eager stores; at once for lazy ones). */
+  stored(): Promise<void> {
+    return this.firstSave ?? Promise.resolve();
+  }
+
+  /** The newest snapshot, sealed for transfer. */
   get latestRecord(): SnapshotRecord {
-    return this.record;
+    const { unackedChunks, ...fields } = this.snap;
+    return sealRecord(this.ctx.snapshotKey, { ...fields, owner: this.ctx.member, unacked: Buffer.concat(unackedChunks).toString('base64') });
   }
 
   // ---- application side -------------------------------------------------------------------
@@ -132,25 +145,23 @@ export class MigratorySession extends EventEmitter implements MtcpSession {
   exportSnapshot(state: unknown): void {
     if (this.closed) return;
     const outAcked = Math.min(this.out.start, this.written);
-    const unacked = Buffer.concat(this.out.slice(outAcked, this.written)).toString('base64');
-    this.record = sealRecord(this.ctx.snapshotKey, {
+    this.snap = {
       v: 1,
       cid: this.id,
-      seq: this.record.seq + 1,
-      owner: this.ctx.member,
+      seq: this.snap.seq + 1,
       takenAt: Date.now(),
       in: this.consumed,
       out: this.written,
       outAcked,
       state: JSON.stringify(state ?? null),
-      unacked,
-    });
+      unackedChunks: this.out.slice(outAcked, this.written),
+    };
     // The log now starts at the snapshot; it stays usable only while it is contiguous.
     if (this.consumed === this.received) {
       this.log.reset(this.consumed);
       this.logBroken = false;
     } else if (!this.logBroken) this.log.trimTo(this.consumed);
-    this.save(this.record);
+    this.save();
   }
 
   pause(): void {
@@ -188,7 +199,7 @@ export class MigratorySession extends EventEmitter implements MtcpSession {
     const pending = this.out.slice();
     if (pending.length > 0) transport.sendData(pending);
     if (this.outputEnded) transport.send(encodeFrame(FrameType.END));
-    if (!this.saving) transport.send(encodeOffsetFrame(FrameType.COMMIT, this.record.in));
+    if (this.committed >= 0) transport.send(encodeOffsetFrame(FrameType.COMMIT, this.committed));
   }
 
   /** The client's socket is gone; the session waits for a resume (or its retention to run out). */
@@ -222,8 +233,8 @@ export class MigratorySession extends EventEmitter implements MtcpSession {
 
   /** Lazy transfer: hand the newest record and the input since it to another member, and stop. */
   release(): { record: SnapshotRecord; log: Buffer } {
-    const log = this.logBroken ? Buffer.alloc(0) : Buffer.concat(this.log.slice(this.record.in, this.received));
-    const record = this.record;
+    const record = this.latestRecord;
+    const log = this.logBroken ? Buffer.alloc(0) : Buffer.concat(this.log.slice(record.in, this.received));
     this.finish('migrated');
     return { record, log };
   }
@@ -246,13 +257,22 @@ export class MigratorySession extends EventEmitter implements MtcpSession {
     this.maybeFinish();
   }
 
-  private save(record: SnapshotRecord): void {
+  /**
+   * Lazy store: the snapshot stays here until a fetch; the client may drop input at once.
+   * Eager store: one save in flight at a time, the newest snapshot next; COMMIT only once the
+   * store holds it, so the client never drops input that a dead member's successor would need.
+   */
+  private save(): void {
+    if (!this.ctx.store.eager) return this.commit(this.snap.in);
     if (this.saving) {
-      this.pendingSave = record;
+      this.savePending = true;
       return;
     }
     this.saving = true;
-    this.ctx.store.save(record).then(
+    const record = this.latestRecord;
+    const saving = this.ctx.store.save(record);
+    this.firstSave ??= saving.catch(() => {});
+    saving.then(
       () => this.saved(record),
       (err: unknown) => {
         this.ctx.logger.warn({ err, cid: this.id }, 'snapshot save failed');
@@ -263,11 +283,17 @@ export class MigratorySession extends EventEmitter implements MtcpSession {
 
   private saved(record: SnapshotRecord | undefined): void {
     this.saving = false;
-    // COMMIT only once the store holds the snapshot: the client may then drop the input it covers.
-    if (record && !this.closed) this.transport?.send(encodeOffsetFrame(FrameType.COMMIT, record.in));
-    const next = this.pendingSave;
-    this.pendingSave = undefined;
-    if (next && !this.closed) this.save(next);
+    if (record) this.commit(record.in);
+    if (this.savePending && !this.closed) {
+      this.savePending = false;
+      this.save();
+    }
+  }
+
+  private commit(offset: number): void {
+    if (offset <= this.committed || this.closed) return;
+    this.committed = offset;
+    this.transport?.send(encodeOffsetFrame(FrameType.COMMIT, offset));
   }
 
   private maybeFinish(): void {

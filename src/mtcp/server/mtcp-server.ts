@@ -42,7 +42,7 @@ export interface ResumeEvent {
  */
 export class MtcpServer extends EventEmitter {
   readonly opts: ResolvedServerOptions;
-  readonly store: SnapshotStore;
+  private _store: SnapshotStore | undefined;
   readonly keys: PoolKeys;
   readonly peers: PeerLinks;
   private readonly server: Server;
@@ -57,14 +57,13 @@ export class MtcpServer extends EventEmitter {
     findMember(this.opts.pool, this.opts.id);
     this.logger = options.logger ?? silentLogger;
     this.keys = derivePoolKeys(this.opts.pool.key);
-    this.store = options.store ?? createSnapshotStore(this.opts.pool.store, this.opts.id);
+    this._store = options.store;
     this.peers = new PeerLinks(this.opts.pool.members, this.opts.id, this.keys.peer, {
       connectTimeoutMs: Math.min(1000, this.opts.fetchTimeoutMs),
       retryAfterMs: 200,
       requestTimeoutMs: this.opts.pushTimeoutMs,
       maxFrameBytes: this.opts.maxFrameBytes,
     });
-    if (this.store instanceof PushSnapshotStore) this.store.setPusher(this.peers);
     this.server = createServer((s) => this.accept(s));
   }
 
@@ -78,7 +77,15 @@ export class MtcpServer extends EventEmitter {
     return this.sessions.get(cid);
   }
 
+  /** The snapshot store (built from the pool's `store` by `listen()` unless one was given). */
+  get store(): SnapshotStore {
+    if (!this._store) throw new MtcpError(MtcpErrorCode.CLOSED, 'the server has no store before listen()');
+    return this._store;
+  }
+
   async listen(): Promise<string> {
+    this._store ??= await createSnapshotStore(this.opts.pool.store);
+    if (this._store instanceof PushSnapshotStore) this._store.setPusher(this.peers);
     const { host, port } = parseHostPort(this.opts.listen ?? findMember(this.opts.pool, this.opts.id).address);
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
@@ -94,7 +101,7 @@ export class MtcpServer extends EventEmitter {
     for (const s of this.sockets) s.destroy();
     this.peers.close();
     await new Promise<void>((r) => this.server.close(() => r()));
-    await this.store.close();
+    await this._store?.close();
   }
 
   private accept(socket: Socket): void {
@@ -191,6 +198,10 @@ export class MtcpServer extends EventEmitter {
     const initial = sealRecord(this.keys.snapshot, { v: 1, cid, seq: 0, owner: this.opts.id, takenAt: Date.now(), in: 0, out: 0, outAcked: 0, unacked: '' });
     const session = new MigratorySession(this.context(cid), initial, 0);
     this.sessions.set(cid, session);
+    // Eager stores: the connection exists for the pool only once its first record is stored,
+    // so a member killed right after the WELCOME can still be replaced.
+    await session.stored();
+    if (socket.destroyed) return session.destroy();
     socket.write(encodeJsonFrame(FrameType.WELCOME, this.welcome(cid)));
     this.runHandler(session);
     this.attach(session, socket, decoder, rest);

@@ -41,8 +41,8 @@ export interface ApiOptions {
 export async function buildApp(svc: NameService, opts: ApiOptions, log: Logger): Promise<FastifyInstance> {
   const app = Fastify({
     bodyLimit: opts.bodyLimit,
-    loggerInstance: log,
-    disableRequestLogging: true,
+    // Fastify logs every request at info; the name server logs its own events and errors only.
+    loggerInstance: log.child({}, { level: 'warn' }),
     ...(opts.tls ? { https: opts.tls } : {}),
   }) as unknown as FastifyInstance;
 

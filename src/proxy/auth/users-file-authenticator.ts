@@ -26,7 +26,19 @@ const deviceNameSchema = z
 
 const tokenSchema = z.string().min(1, 'a token cannot be empty').max(1024);
 
-export const usersFileSchema = z.record(uidSchema, z.record(deviceNameSchema, tokenSchema));
+/** Keys are checked one by one so that the message names the bad key (a record key schema would not). */
+export const usersFileSchema = z.record(z.string(), z.record(z.string(), tokenSchema)).superRefine((users, ctx) => {
+  const check = (schema: z.ZodString, key: string, path: string[], what: string): void => {
+    const result = schema.safeParse(key);
+    if (!result.success) {
+      ctx.addIssue({ code: 'custom', path, message: `${what} ${JSON.stringify(key)}: ${result.error.issues[0]?.message}` });
+    }
+  };
+  for (const [uid, devices] of Object.entries(users)) {
+    check(uidSchema, uid, [uid], 'user id');
+    for (const name of Object.keys(devices)) check(deviceNameSchema, name, [uid, name], 'device name');
+  }
+});
 export type UsersFile = z.infer<typeof usersFileSchema>;
 
 /** The users file is missing, not JSON, or not of the expected shape. */

@@ -78,6 +78,10 @@ export function createFrontHandler(components: FrontComponents, options: FrontOp
           }
           handshake.push(chunk);
         },
+        onEnd() {
+          if (handshake) handshake.onEnd();
+          else connection.fail('closed-early');
+        },
         onTimeout() {
           if (handshake) handshake.onTimeout();
           else connection.fail('timeout');

@@ -19,6 +19,12 @@ export type HandshakeFailure =
 
 export interface HandshakeEvents {
   onData(chunk: Buffer): void;
+  /**
+   * The client sent FIN. Node emits 'end' even on a paused socket once its buffer is empty, so
+   * this can come while the request is complete but still being authenticated: the protocol
+   * decides whether the handshake can still finish.
+   */
+  onEnd(): void;
   /** The deadline passed; the protocol may still write a last word before `fail`. */
   onTimeout(): void;
   /** Called once, when the handshake ends for any reason other than a hand-over. */
@@ -42,6 +48,8 @@ export class HandshakeConnection {
   private written = 0;
   private state: State = STATES.HANDSHAKING;
   private settled = false;
+  /** The client's FIN was read; after a hand-over, `socket.readableEnded` says the same. */
+  inputEnded = false;
   private deadline: NodeJS.Timeout | undefined;
   private readonly listeners: { data: (b: Buffer) => void; end: () => void; error: (e: Error) => void; close: () => void };
 
@@ -52,9 +60,10 @@ export class HandshakeConnection {
   ) {
     this.listeners = {
       data: (chunk) => this.events.onData(chunk),
-      // FIN before the request was complete: the handshake cannot finish. (The front pauses the
-      // socket across every await, so a FIN after a complete request is never seen here.)
-      end: () => this.fail('closed-early'),
+      end: () => {
+        this.inputEnded = true;
+        this.events.onEnd();
+      },
       error: (err) => {
         this.options.logger.debug({ err }, 'device socket error during handshake');
         this.fail('socket-error');

@@ -17,6 +17,8 @@ export interface HandshakeContext {
 /** A protocol's handshake state machine, fed by the front. */
 export interface Handshake {
   push(chunk: Buffer): void;
+  /** The client sent FIN: finish with what was received, or fail. */
+  onEnd(): void;
   onTimeout(): void;
 }
 

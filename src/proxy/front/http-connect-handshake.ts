@@ -45,6 +45,11 @@ export class HttpConnectHandshake implements Handshake {
     }
   }
 
+  onEnd(): void {
+    // While authenticating, the request is complete and the FIN is the proxy's to pass on.
+    if (this.state === 'head') this.ctx.connection.fail('closed-early');
+  }
+
   onTimeout(): void {
     // RFC 9110 section 15.5.9: 408 tells the client the server gave up waiting for the request.
     this.ctx.connection.fail('timeout', this.state === 'head' ? buildHttpError(408) : undefined);

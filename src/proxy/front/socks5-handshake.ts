@@ -16,6 +16,7 @@ export class Socks5Handshake implements Handshake {
   private readonly decoder: Socks5ServerDecoder;
   private identity: DeviceIdentity | null = null;
   private busy = false;
+  private ended = false;
 
   constructor(private readonly ctx: HandshakeContext) {
     this.decoder = new Socks5ServerDecoder(ctx.options.maxSocks5BufferBytes);
@@ -28,6 +29,11 @@ export class Socks5Handshake implements Handshake {
       this.failOnError(err);
       return;
     }
+    void this.pump();
+  }
+
+  onEnd(): void {
+    this.ended = true;
     void this.pump();
   }
 
@@ -44,7 +50,11 @@ export class Socks5Handshake implements Handshake {
     try {
       while (connection.open) {
         const message = this.decoder.read();
-        if (message === null) return;
+        if (message === null) {
+          // Nothing more will come: a handshake still short of its request cannot finish.
+          if (this.ended) connection.fail('closed-early');
+          return;
+        }
         switch (message.type) {
           case 'greeting': {
             if (!message.methods.includes(Socks5Method.USERNAME_PASSWORD)) {

@@ -37,6 +37,11 @@ export interface PendingConnect {
   protocol: FrontProtocol;
   identity: DeviceIdentity;
   destination: Destination;
+  /**
+   * The device socket: paused, with no listener of the front but a no-op 'error' guard. If the
+   * device already sent FIN (a half-close right behind its request), `socket.readableEnded` is
+   * true and no 'end' event will follow: Node emits 'end' even on a paused socket.
+   */
   socket: Socket;
   /**
    * Bytes the client sent after its request that belong to the tunnel (a client may pipeline

@@ -53,6 +53,8 @@ export class ConnectionRegistry {
       id: conn.id,
       uid: conn.uid,
       device: conn.device?.identity.did ?? null,
+      /** The holder's address as the proxy sees it, so a device can tell its own sockets apart. */
+      deviceAddress: conn.device ? `${conn.device.socket.remoteAddress}:${conn.device.socket.remotePort}` : null,
       destination: conn.destination,
       protocol: conn.protocol,
       state: conn.state,

@@ -101,10 +101,15 @@ export class Socks5ServerDecoder {
     return message;
   }
 
-  /** +----+----------+----------+  RFC 1928 section 3
-   *  |VER | NMETHODS | METHODS  |
-   *  +----+----------+----------+
-   *  | 1  |    1     | 1 to 255 |  */
+  /**
+   * Greeting, RFC 1928 section 3. NMETHODS 0 is decoded (the front answers "no acceptable").
+   *
+   *     +----+----------+----------+
+   *     |VER | NMETHODS | METHODS  |
+   *     +----+----------+----------+
+   *     | 1  |    1     | 1 to 255 |
+   *     +----+----------+----------+
+   */
   private readGreeting(): Socks5ClientMessage | null {
     const b = this.buffered;
     if (b.length < 1) return null;
@@ -117,10 +122,16 @@ export class Socks5ServerDecoder {
     return { type: 'greeting', methods };
   }
 
-  /** +----+------+----------+------+----------+  RFC 1929 section 2
-   *  |VER | ULEN |  UNAME   | PLEN |  PASSWD  |
-   *  +----+------+----------+------+----------+
-   *  | 1  |  1   | 1 to 255 |  1   | 1 to 255 |  */
+  /**
+   * Username/password request, RFC 1929 section 2. Empty fields are decoded and then simply fail
+   * authentication.
+   *
+   *     +----+------+----------+------+----------+
+   *     |VER | ULEN |  UNAME   | PLEN |  PASSWD  |
+   *     +----+------+----------+------+----------+
+   *     | 1  |  1   | 1 to 255 |  1   | 1 to 255 |
+   *     +----+------+----------+------+----------+
+   */
   private readAuth(): Socks5ClientMessage | null {
     const b = this.buffered;
     if (b.length < 1) return null;
@@ -140,10 +151,17 @@ export class Socks5ServerDecoder {
     };
   }
 
-  /** +----+-----+-------+------+----------+----------+  RFC 1928 section 4
-   *  |VER | CMD |  RSV  | ATYP | DST.ADDR | DST.PORT |
-   *  +----+-----+-------+------+----------+----------+
-   *  | 1  |  1  | X'00' |  1   | Variable |    2     |  */
+  /**
+   * Request, RFC 1928 section 4. Any CMD is decoded (the front refuses all but CONNECT with REP
+   * 0x07); RSV is not checked, as section 4 gives it no meaning. An unknown ATYP cannot be
+   * skipped, its length being unknown, so it ends the handshake with REP 0x08.
+   *
+   *     +----+-----+-------+------+----------+----------+
+   *     |VER | CMD |  RSV  | ATYP | DST.ADDR | DST.PORT |
+   *     +----+-----+-------+------+----------+----------+
+   *     | 1  |  1  | X'00' |  1   | Variable |    2     |
+   *     +----+-----+-------+------+----------+----------+
+   */
   private readRequest(): Socks5ClientMessage | null {
     const b = this.buffered;
     if (b.length < 1) return null;

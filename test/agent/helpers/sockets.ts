@@ -7,7 +7,8 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
  * it), `stream` is what the agent got back from the proxy as the resumed stream.
  */
 export async function tcpPair(): Promise<{ upstream: Socket; stream: Socket; close: () => void }> {
-  const server = createServer();
+  // The proxy half-closes properly: its end of the tunnel stays writable after the device's FIN.
+  const server = createServer({ allowHalfOpen: true });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as { port: number };

@@ -10,7 +10,8 @@ import type { RateLimits } from '../build-app.js';
 export function namespaceRoutes(app: FastifyInstance, svc: NameService, limits: RateLimits): void {
   const device = async (h: string | undefined) => requireDevice(await authenticate(svc.accounts, h));
 
-  app.post('/v1/sync', async (req) => {
+  // 500 entries of at most ~800 bytes each: the one route allowed a larger body.
+  app.post('/v1/sync', { bodyLimit: 512 * 1024 }, async (req) => {
     const body = parse(syncBody, req.body);
     return svc.namespace.sync(await device(req.headers.authorization), body.since, body.entries);
   });

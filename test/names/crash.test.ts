@@ -1,0 +1,91 @@
+/**
+ * Crash safety (issue 3): the real server process (`node dist/cli/main.js nameserver`) is killed
+ * with SIGKILL while registrations are in flight; after a restart on the same database every
+ * registration that was acknowledged is there and usable. Needs `npm run build` (npm test does it).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { NameServerClient } from '../../src/names/client/name-server-client.js';
+import { PASSWORD, SERVICE_KEY, sleep, tempDir } from './helpers.js';
+
+const MAIN = join(import.meta.dirname, '../../dist/cli/main.js');
+const tmp = tempDir();
+const children = new Set<ChildProcess>();
+afterAll(() => {
+  for (const c of children) c.kill('SIGKILL');
+  tmp.cleanup();
+});
+
+function startProcess(db: string): Promise<{ child: ChildProcess; url: string }> {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
+  const child = spawn(process.execPath, [MAIN, 'nameserver', '--listen', '127.0.0.1:0', '--db', db, '--rate-limit', '1000000', '--service-key', SERVICE_KEY], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, TSMP_LOG: 'warn' },
+  });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    const t = setTimeout(() => reject(new Error(`name server did not start: ${err}`)), 15_000);
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (\S+)/.exec(out);
+      if (m) {
+        clearTimeout(t);
+        resolve({ child, url: m[1]! });
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`name server exited with ${code}: ${err}`)));
+  });
+}
+
+describe('SIGKILL at any moment', () => {
+  it('loses no acknowledged registration (3 kills during concurrent registrations)', async () => {
+    const db = join(tmp.dir, 'crash.db');
+    const acked: { did: string; token: string }[] = [];
+    const users: string[] = [];
+    let seq = 0;
+    for (let round = 0; round < 3; round++) {
+      const { child, url } = await startProcess(db);
+      const anon = new NameServerClient({ url, timeoutMs: 5000 });
+      const uid = `crash${round}@example.org`;
+      await anon.registerUser(uid, PASSWORD);
+      users.push(uid);
+      const first = await anon.withAuth({ uid, password: PASSWORD }).addDevice(uid, 'pc');
+      acked.push(first);
+      const pc = anon.withAuth({ did: first.did, token: first.token });
+      let stop = false;
+      // Several workers register devices through pairing codes (each one a transaction) as fast
+      // as they can; only answers that arrived count as acknowledged.
+      const worker = async () => {
+        while (!stop) {
+          try {
+            const { code } = await pc.createPairing();
+            const name = `d${seq++}`;
+            acked.push(await anon.claimPairing(uid, code, name));
+          } catch {
+            return; // the process died under us
+          }
+        }
+      };
+      const workers = Array.from({ length: 6 }, worker);
+      await sleep(300 + Math.random() * 500);
+      child.kill('SIGKILL');
+      stop = true;
+      await Promise.all(workers);
+      anon.close();
+    }
+    expect(acked.length).toBeGreaterThan(20);
+    const { child, url } = await startProcess(db);
+    const proxy = new NameServerClient({ url, auth: { serviceKey: SERVICE_KEY } });
+    const missing: string[] = [];
+    for (const d of acked) if (!(await proxy.verifyDevice(d.did, d.token))) missing.push(d.did);
+    expect(missing).toEqual([]);
+    for (const uid of users) expect((await proxy.withAuth({ uid, password: PASSWORD }).listDevices(uid)).length).toBeGreaterThan(0);
+    child.kill('SIGKILL');
+  });
+});
