@@ -17,6 +17,7 @@ import type { NameStore, NewDevice } from '../names/store/name-store.js';
 import { PostgresStore } from '../names/store/postgres-store.js';
 import { SqliteStore } from '../names/store/sqlite-store.js';
 import { runLoad, type LoadResult } from './names-load.js';
+import { measureInProcess } from './names-inprocess.js';
 
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), '../cli/main.js');
 const SERVICE_KEY = 'bench-service-key-0123456789';
@@ -28,14 +29,18 @@ export interface NamesBenchResult {
   concurrency: number;
   sqlite: StoreBench;
   postgres: StoreBench | { skipped: string };
+  /** A do-nothing node:http server under the same load generator: this machine's HTTP ceiling. */
+  bareHttpBaseline: LoadResult;
   targets: { resolutionsPerSecond: number; resolutionP99Ms: number; heartbeatsPerSecond: number };
   paper: { assumedRequestMs: number; citedRequestsPerSecond: number };
 }
 
 interface StoreBench {
   seedSeconds: number;
-  resolve: LoadResult;
-  heartbeat: LoadResult;
+  /** Over HTTP against the real server process, load generator in this process. */
+  http: { resolve: LoadResult; heartbeat: LoadResult };
+  /** The service layer called directly (authentication, store, presence rules; no HTTP). */
+  inProcess: { resolve: LoadResult; heartbeat: LoadResult };
 }
 
 const token = (i: number) => `bench-token-${i}`;
@@ -107,26 +112,43 @@ async function benchStore(kind: 'sqlite' | 'postgres', count: number, durationMs
   let child: ChildProcess | null = null;
   try {
     let db: string;
-    let seedSeconds: number;
+    let store: NameStore;
     if (kind === 'sqlite') {
       db = join(tmp, 'names.db');
-      const store = new SqliteStore({ path: db });
-      seedSeconds = await seed(store, count);
-      await store.close();
+      store = new SqliteStore({ path: db });
     } else {
       db = PG_URL;
       await dropSchema(schema);
-      const store = await PostgresStore.open({ url: PG_URL, schema });
-      seedSeconds = await seed(store, count);
-      await store.close();
+      store = await PostgresStore.open({ url: PG_URL, schema });
     }
+    const seedSeconds = await seed(store, count);
+    const inProcess = await measureInProcess(store, { count, durationMs, concurrency, serviceKey: SERVICE_KEY, did, token });
+    await store.close();
     const started = await startServer(db, kind === 'postgres' ? schema : undefined);
     child = started.child;
-    return { seedSeconds, ...(await measure(started.url, count, durationMs, concurrency)) };
+    return { seedSeconds, http: await measure(started.url, count, durationMs, concurrency), inProcess };
   } finally {
     child?.kill('SIGTERM');
     rmSync(tmp, { recursive: true, force: true });
     if (kind === 'postgres') await dropSchema(schema).catch(() => {});
+  }
+}
+
+async function bareHttp(durationMs: number, concurrency: number): Promise<LoadResult> {
+  const code = `require('node:http').createServer((q, s) => { s.setHeader('content-type', 'application/json'); s.end('{"ok":true}'); })
+    .listen(0, '127.0.0.1', function () { console.log('listening on http://127.0.0.1:' + this.address().port); });`;
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'ignore'] });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout!.on('data', (d: Buffer) => {
+        const m = /listening on (\S+)/.exec(d.toString());
+        if (m) resolve(m[1]!);
+      });
+      child.once('exit', () => reject(new Error('baseline server exited')));
+    });
+    return await runLoad({ url, concurrency, durationMs, request: () => ({ method: 'GET', path: '/', headers: {} }) });
+  } finally {
+    child.kill();
   }
 }
 
@@ -162,9 +184,11 @@ export async function runNamesBench(opts: { quick: boolean }): Promise<NamesBenc
   const postgres = (await pgReachable())
     ? await benchStore('postgres', count, durationMs, concurrency)
     : { skipped: `PostgreSQL not reachable at ${PG_URL.replace(/:[^:@/]*@/, ':***@')} (run scripts/ci-names.sh)` };
+  const bareHttpBaseline = await bareHttp(durationMs, concurrency);
   return {
     devices: count,
     concurrency,
+    bareHttpBaseline,
     sqlite,
     postgres,
     targets: { resolutionsPerSecond: 20_000, resolutionP99Ms: 5, heartbeatsPerSecond: 10_000 },

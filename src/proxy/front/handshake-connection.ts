@@ -48,8 +48,6 @@ export class HandshakeConnection {
   private written = 0;
   private state: State = STATES.HANDSHAKING;
   private settled = false;
-  /** The client's FIN was read; after a hand-over, `socket.readableEnded` says the same. */
-  inputEnded = false;
   private deadline: NodeJS.Timeout | undefined;
   private readonly listeners: { data: (b: Buffer) => void; end: () => void; error: (e: Error) => void; close: () => void };
 
@@ -60,10 +58,7 @@ export class HandshakeConnection {
   ) {
     this.listeners = {
       data: (chunk) => this.events.onData(chunk),
-      end: () => {
-        this.inputEnded = true;
-        this.events.onEnd();
-      },
+      end: () => this.events.onEnd(),
       error: (err) => {
         this.options.logger.debug({ err }, 'device socket error during handshake');
         this.fail('socket-error');

@@ -60,6 +60,7 @@ export class ConnectionRegistry {
       state: conn.state,
       bytesDown: conn.bytesDown,
       bytesUp: conn.bytesUp,
+      bytesBuffered: conn.bytesBuffered,
       bytesCached: conn.state === 'closed' ? 0 : conn.bytesCached,
       startedAt: new Date(conn.startedAt).toISOString(),
     };

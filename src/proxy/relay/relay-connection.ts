@@ -91,6 +91,11 @@ export class RelayConnection extends EventEmitter {
     return this.replay.end;
   }
 
+  /** Server bytes held for replay now; bounded by `maxBuffer` (plus at most one read). */
+  get bytesBuffered(): number {
+    return this.replay.size;
+  }
+
   /** Server bytes the holder has not acknowledged: what a migration now would replay. */
   get bytesCached(): number {
     return this.replay.end - (this.device ? this.device.ackedOffset() : this.lostOffset);
@@ -185,6 +190,8 @@ export class RelayConnection extends EventEmitter {
     socket.on('error', (err) => this.log.debug({ conn: this.id, err: err.message }, 'device side error'));
     socket.on('close', () => this.onDeviceClose(link));
     if (dev.head.length > 0) this.onDeviceData(link, dev.head);
+    // A FIN that arrived during the handshake was consumed already; no 'end' event will follow.
+    if (socket.readableEnded) this.onDeviceEnd(link);
     socket.resume();
     return link;
   }

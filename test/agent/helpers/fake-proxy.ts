@@ -54,9 +54,13 @@ export async function startFakeProxy(options: {
       const rest = reader.detach();
       const ticket = /^([A-Za-z0-9_-]+)\.ticket\.tsmp\.invalid$/.exec(host);
       if (ticket && options.onTicket) {
+        // Corked so the reply and the first tunnel bytes leave in one segment, as a proxy that
+        // flushes its cache right after the reply may do.
+        socket.cork();
         socket.write(ok);
         if (rest.length) socket.unshift(rest);
         options.onTicket(ticket[1]!, socket);
+        process.nextTick(() => socket.uncork());
         return;
       }
       const upstream = connect({ host, port, allowHalfOpen: true });
