@@ -56,6 +56,12 @@ export function tokenMatches(token: string, storedHash: string): boolean {
 /** Constant-time comparison of two secrets of any length (the service key). */
 export function secretEquals(given: string, expected: string): boolean {
   const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
+  return timingSafeEqual(a, digestOf(expected));
+}
+
+// The expected secret is the same on every request; its digest is computed once.
+let lastExpected: { text: string; digest: Buffer } | null = null;
+function digestOf(expected: string): Buffer {
+  if (lastExpected?.text !== expected) lastExpected = { text: expected, digest: createHash('sha256').update(expected).digest() };
+  return lastExpected.digest;
 }

@@ -99,9 +99,10 @@ export class PushHub implements EventSink {
     return local > 0 ? 'local' : 'none';
   }
 
+  /** Not awaited by the heartbeat: a proxy learns of the change as soon as NOTIFY carries it. */
   async coaChanged(event: CoaEvent): Promise<void> {
     this.notifyWatchers(event);
-    if (this.fanout.shared) await this.fanout.publish({ kind: 'coa', event });
+    if (this.fanout.shared) void this.fanout.publish({ kind: 'coa', event }).catch((err) => this.log.warn({ err }, 'CoA fan-out failed'));
   }
 
   /** How many agent sessions this process holds for the device. */

@@ -24,6 +24,8 @@ export class SqliteStore implements NameStore {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
   private readonly stmt: ReturnType<SqliteStore['prepare']>;
+  /** Built once: better-sqlite3 compiles a wrapper per transaction() call. */
+  private readonly heartbeatTx: (u: HeartbeatUpdate) => PreviousPresence | null;
 
   constructor(opts: SqliteStoreOptions) {
     this.db = new Database(opts.path);
@@ -33,6 +35,12 @@ export class SqliteStore implements NameStore {
     this.db.pragma('busy_timeout = 5000');
     this.migrate();
     this.stmt = this.prepare();
+    this.heartbeatTx = this.db.transaction((u: HeartbeatUpdate): PreviousPresence | null => {
+      const prev = this.stmt.presence.get(u.did) as Row | undefined;
+      if (!prev) return null;
+      this.stmt.heartbeat.run(u.coa, u.control, u.now, u.did);
+      return { coa: (prev.coa as string | null) ?? null, lastSeen: prev.last_seen === null ? null : Number(prev.last_seen) };
+    });
   }
 
   private migrate(): void {
@@ -100,12 +108,7 @@ export class SqliteStore implements NameStore {
   }
 
   async heartbeat(u: HeartbeatUpdate): Promise<PreviousPresence | null> {
-    return this.db.transaction((): PreviousPresence | null => {
-      const prev = this.stmt.presence.get(u.did) as Row | undefined;
-      if (!prev) return null;
-      this.stmt.heartbeat.run(u.coa, u.control, u.now, u.did);
-      return { coa: (prev.coa as string | null) ?? null, lastSeen: prev.last_seen === null ? null : Number(prev.last_seen) };
-    })();
+    return this.heartbeatTx(u);
   }
 
   async createPairing(p: PairingRecord): Promise<void> {

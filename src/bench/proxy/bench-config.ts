@@ -1,0 +1,71 @@
+import { ConfigError } from '../../common/errors.js';
+
+/** What one run of the proxy benchmark measures, and how long it spends on each figure. */
+export interface ProxyBenchConfig {
+  quick: boolean;
+  /** Rounds per figure; each round measures direct, haproxy and tsmp one after the other. */
+  repeats: number;
+  bulkConnections: readonly number[];
+  bulkWarmupMs: number;
+  bulkDurationMs: number;
+  rateConcurrency: number;
+  rateDurationMs: number;
+  migrationConnections: number;
+  migrations: number;
+  idleConnections: number;
+  /** Threads of the haproxy baseline (the issue: `nbthread 2`). */
+  haproxyThreads: number;
+  /** Extra flags for `tsmp proxy` (e.g. a future `--workers 2`), reported with the figures. */
+  proxyArgs: string[];
+  /** Bound on any one wait (a dial, a control call, a child's start). */
+  timeoutMs: number;
+}
+
+const FULL: Omit<ProxyBenchConfig, 'proxyArgs'> = {
+  quick: false,
+  repeats: 5,
+  bulkConnections: [1, 100],
+  bulkWarmupMs: 500,
+  bulkDurationMs: 2500,
+  rateConcurrency: 64,
+  rateDurationMs: 2500,
+  migrationConnections: 1000,
+  migrations: 200,
+  idleConnections: 10_000,
+  haproxyThreads: 2,
+  timeoutMs: 15_000,
+};
+
+const QUICK: Omit<ProxyBenchConfig, 'proxyArgs'> = {
+  ...FULL,
+  quick: true,
+  repeats: 3,
+  bulkWarmupMs: 250,
+  bulkDurationMs: 1000,
+  rateDurationMs: 1000,
+  migrationConnections: 300,
+  migrations: 60,
+  idleConnections: 5_000,
+};
+
+/**
+ * Splits a flag string as a shell would for plain words and quotes (no expansion), so that
+ * `TSMP_BENCH_PROXY_ARGS="--workers 2"` or `--proxy-args "--max-buffer 1MiB"` reach the proxy.
+ */
+export function splitArgs(text: string | undefined): string[] {
+  if (!text?.trim()) return [];
+  const out: string[] = [];
+  const re = /"([^"]*)"|'([^']*)'|(\S+)/g;
+  for (let m = re.exec(text); m; m = re.exec(text)) out.push(m[1] ?? m[2] ?? m[3]!);
+  return out;
+}
+
+/** Flags the bench itself sets; passing them again would contradict it. */
+const RESERVED = ['--listen', '--control', '--users', '--nameserver'];
+
+export function proxyBenchConfig(opts: { quick: boolean; proxyArgs?: string }): ProxyBenchConfig {
+  const proxyArgs = [...splitArgs(process.env.TSMP_BENCH_PROXY_ARGS), ...splitArgs(opts.proxyArgs)];
+  const clash = proxyArgs.find((a) => RESERVED.includes(a.split('=')[0]!));
+  if (clash) throw new ConfigError(`${clash} is set by the bench itself; it cannot be passed in the proxy args`);
+  return { ...(opts.quick ? QUICK : FULL), proxyArgs };
+}

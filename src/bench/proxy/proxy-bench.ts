@@ -1,0 +1,104 @@
+/**
+ * The proxy benchmark (issue 2, "Benchmark"): bulk throughput over 1 and 100 connections and
+ * connections per second, each for a direct connection, haproxy in TCP mode and the tsmp proxy,
+ * measured side by side in the same run; then migration latency with 1,000 connections open,
+ * and RSS per idle relayed connection. Every process (source server, load generator, haproxy,
+ * tsmp proxy) is a child of its own, so no two share an event loop.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, release, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ProxyBenchConfig } from './bench-config.js';
+import { startLoadGenerator, startSourceServer } from './bench-processes.js';
+import { stopAllChildren } from './child-process.js';
+import { ensureHaproxy, startHaproxy } from './haproxy.js';
+import { measureBulk, measureRate, type RelayFigure } from './measure-relay.js';
+import { measureMigration, type MigrationFigure } from './measure-migration.js';
+import { measureRss } from './measure-rss.js';
+import { evaluateTargets, type TargetCheck } from './targets-check.js';
+import type { Target, TargetKind } from './targets.js';
+import { BENCH_DEVICES, BENCH_UID, startTsmpProxy } from './tsmp-proxy.js';
+
+/** A figure that could not be measured keeps its place in the report with the reason. */
+export type Maybe<T> = T | { error: string };
+
+export interface ProxyBenchResult {
+  bench: 'proxy';
+  startedAt: string;
+  finishedAt: string;
+  config: ProxyBenchConfig;
+  host: { cpus: number; kernel: string; node: string; loadavgBefore: number[]; loadavgAfter: number[] };
+  haproxy: { version: string; threads: number };
+  tsmp: { command: string[] };
+  throughput: Record<string, Maybe<RelayFigure>>;
+  connectionRate: Maybe<RelayFigure>;
+  migration: Maybe<MigrationFigure>;
+  rss: Maybe<Awaited<ReturnType<typeof measureRss>>>;
+  targets: TargetCheck[];
+}
+
+/** Progress on stderr, so stdout carries only the table. */
+const say = (line: string) => process.stderr.write(`[bench proxy] ${line}\n`);
+
+async function attempt<T>(what: string, f: () => Promise<T>): Promise<Maybe<T>> {
+  say(what);
+  try {
+    return await f();
+  } catch (err) {
+    say(`${what} failed: ${(err as Error).message}`);
+    return { error: (err as Error).message };
+  }
+}
+
+export async function runProxyBench(config: ProxyBenchConfig): Promise<ProxyBenchResult> {
+  const startedAt = new Date().toISOString();
+  const loadavgBefore = loadavg();
+  const dir = mkdtempSync(join(tmpdir(), 'tsmp-bench-'));
+  const t = config.timeoutMs;
+  try {
+    const haproxyVersion = await ensureHaproxy();
+    const source = await startSourceServer({ streamChunk: 1024, streamIntervalMs: 100, timeoutMs: t });
+    const { rpc: load } = await startLoadGenerator(t);
+    const haproxy = await startHaproxy({ backendPort: source.port, threads: config.haproxyThreads, dir, timeoutMs: t });
+    const tsmp = await startTsmpProxy({ dir, extraArgs: config.proxyArgs, timeoutMs: t });
+    const targets: Record<TargetKind, Target> = {
+      direct: { kind: 'direct', port: source.port },
+      haproxy: { kind: 'haproxy', port: haproxy.port },
+      tsmp: { kind: 'tsmp', port: tsmp.port, user: `phone.${BENCH_UID}`, pass: BENCH_DEVICES.phone, host: '127.0.0.1', destPort: source.port },
+    };
+    const ctx = { load, targets, repeats: config.repeats, timeoutMs: t };
+
+    const throughput: Record<string, Maybe<RelayFigure>> = {};
+    for (const n of config.bulkConnections) {
+      throughput[String(n)] = await attempt(`bulk throughput, ${n} connection(s)`, () =>
+        measureBulk(ctx, { connections: n, warmupMs: config.bulkWarmupMs, durationMs: config.bulkDurationMs }),
+      );
+    }
+    const connectionRate = await attempt('connections per second', () =>
+      measureRate(ctx, { concurrency: config.rateConcurrency, durationMs: config.rateDurationMs }),
+    );
+    await Promise.all([haproxy.child.stop(), tsmp.child.stop()]);
+
+    const migration = await attempt(`migration latency, ${config.migrations} migrations over ${config.migrationConnections} connections`, () =>
+      measureMigration({ load, dir, proxyArgs: config.proxyArgs, sourcePort: source.port, connections: config.migrationConnections, migrations: config.migrations, timeoutMs: t }),
+    );
+    const rss = await attempt(`RSS per idle connection at ${config.idleConnections} connections`, () =>
+      measureRss({ load, dir, proxyArgs: config.proxyArgs, sourcePort: source.port, haproxyThreads: config.haproxyThreads, connections: config.idleConnections, timeoutMs: t }),
+    );
+    const partial = { throughput, connectionRate, migration, rss };
+    return {
+      bench: 'proxy',
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      config,
+      host: { cpus: cpus().length, kernel: release(), node: process.version, loadavgBefore, loadavgAfter: loadavg() },
+      haproxy: { version: haproxyVersion, threads: config.haproxyThreads },
+      tsmp: { command: tsmp.args },
+      ...partial,
+      targets: evaluateTargets(partial),
+    };
+  } finally {
+    await stopAllChildren();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,73 @@
+import type { MigrationFigure } from './measure-migration.js';
+import type { RelayFigure } from './measure-relay.js';
+import type { Maybe, ProxyBenchResult } from './proxy-bench.js';
+
+const fmt = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
+const mb = (bytesPerSecond: number) => fmt(bytesPerSecond / 1e6, 0);
+const ok = <T extends object>(v: Maybe<T>): v is T => !('error' in v);
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}
+
+function relayRow(name: string, fig: Maybe<RelayFigure> | undefined, show: (x: number) => string): string[] {
+  if (!fig) return [name, 'not measured'];
+  if (!ok(fig)) return [name, `error: ${fig.error.slice(0, 80)}`];
+  return [
+    name,
+    show(fig.median.direct),
+    show(fig.median.haproxy),
+    show(fig.median.tsmp),
+    `${fmt(fig.ratioToHaproxy.tsmp, 2)}× (paired ${fmt(fig.pairedRatioTsmp, 2)}×)`,
+    `${fmt(fig.ratioToHaproxy.direct, 2)}×`,
+  ];
+}
+
+function migrationRows(m: Maybe<MigrationFigure>): string[][] {
+  if (!ok(m)) return [['migration', `error: ${m.error.slice(0, 80)}`]];
+  const d = (x: { p50: number; p99: number }) => `p50 ${fmt(x.p50, 2)} / p99 ${fmt(x.p99, 2)} ms`;
+  return [
+    [`migration, connect → first replayed byte (${m.migrations} at ${m.connectionsOpen} open)`, '', '', d(m.connectToFirstByteMs)],
+    ['migration, connect → server read again', '', '', d(m.connectToResumeMs)],
+    ['migration, request → server read again', '', '', d(m.requestToResumeMs)],
+  ];
+}
+
+/** The table `npm run bench` prints: absolute figures (medians) and ratios to haproxy. */
+export function formatProxyReport(r: ProxyBenchResult): string {
+  const c = r.config;
+  const rows: string[][] = [['figure', 'direct', 'haproxy', 'tsmp', 'tsmp/haproxy', 'direct/haproxy']];
+  for (const n of c.bulkConnections) {
+    rows.push(relayRow(`bulk, ${n} connection${n === 1 ? '' : 's'} (MB/s)`, r.throughput[String(n)], mb));
+  }
+  rows.push(relayRow(`connections/s (${c.rateConcurrency} in flight)`, r.connectionRate, (x) => fmt(x, 0)));
+  rows.push(...migrationRows(r.migration));
+  if (ok(r.rss)) {
+    const kib = (b: number) => fmt(b / 1024, 1);
+    rows.push([`RSS per idle connection at ${r.rss.tsmp.connections} (KiB)`, '', kib(r.rss.haproxy.bytesPerConnection), kib(r.rss.tsmp.bytesPerConnection), `${fmt(r.rss.ratioToHaproxy, 2)}×`]);
+  } else {
+    rows.push(['RSS per idle connection', `error: ${r.rss.error.slice(0, 80)}`]);
+  }
+  const lines = [
+    `proxy benchmark${c.quick ? ' (--quick)' : ''}: medians of ${c.repeats} interleaved rounds; ${r.host.cpus} CPUs, load ${r.host.loadavgBefore.map((x) => x.toFixed(1)).join(' ')}`,
+    `haproxy: ${r.haproxy.version}, TCP mode, nbthread ${r.haproxy.threads}`,
+    `tsmp: node dist/cli/main.js ${r.tsmp.command.join(' ')}${c.proxyArgs.length ? `   (extra proxy args: ${c.proxyArgs.join(' ')})` : '   (no extra proxy args)'}`,
+    '',
+    table(rows),
+  ];
+  if (ok(r.migration)) {
+    const m = r.migration;
+    lines.push('', `migrations: ${m.migrations} done, ${m.failed} failed, ${m.migrationsWithReplay} replayed cached bytes; bytes checked: ${m.wrongBytes} wrong, ${m.offsetMismatches} offset mismatches`);
+  }
+  if (ok(r.connectionRate) && r.connectionRate.errors) {
+    const e = r.connectionRate.errors;
+    if (e.direct + e.haproxy + e.tsmp > 0) lines.push(`connection errors: direct ${e.direct}, haproxy ${e.haproxy}, tsmp ${e.tsmp}`);
+  }
+  lines.push('', 'targets:');
+  for (const t of r.targets) {
+    const v = t.value === null ? 'n/a' : t.goal.includes('ms') ? `${fmt(t.value, 2)} ms` : `${fmt(t.value, 2)}×`;
+    lines.push(`  ${t.pass ? 'PASS' : 'FAIL'}  ${t.name}: ${v} (goal ${t.goal})`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,90 @@
+/**
+ * The source server of the proxy benchmark, as its own process (so that its event loop is not
+ * the proxy's nor the load generator's). One port; the client's first byte picks the mode
+ * (`source-protocol.ts`). Prints `{"port": N}` on stdout once listening.
+ *
+ *   node dist/bench/proxy/source-server-main.js [--stream-chunk BYTES] [--stream-interval MS]
+ */
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { parseArgs } from 'node:util';
+import { MODE, patternSlice, REQUEST_BYTES, RESPONSE_BYTES } from './source-protocol.js';
+
+const { values } = parseArgs({
+  options: {
+    'stream-chunk': { type: 'string', default: '1024' },
+    'stream-interval': { type: 'string', default: '50' },
+    'bulk-chunk': { type: 'string', default: String(128 * 1024) },
+  },
+});
+const streamChunk = Number(values['stream-chunk']);
+const streamIntervalMs = Number(values['stream-interval']);
+const BULK = Buffer.alloc(Number(values['bulk-chunk']), 0x61);
+const RESPONSE = Buffer.alloc(RESPONSE_BYTES, 0x72);
+
+/** Throttled pattern streams, all served from one timer rather than one timer each. */
+const streams = new Map<Socket, { offset: number; blocked: boolean }>();
+
+function startBulk(socket: Socket): void {
+  // One large write per drain: the cheapest sender Node has, so the relay is the bottleneck.
+  const pump = () => {
+    while (!socket.destroyed && socket.write(BULK));
+  };
+  socket.on('drain', pump);
+  pump();
+}
+
+function startRequest(socket: Socket, first: Buffer): void {
+  let got = first.length;
+  const answer = () => {
+    if (got >= REQUEST_BYTES) {
+      socket.removeAllListeners('data');
+      socket.end(RESPONSE);
+    }
+  };
+  socket.on('data', (d: Buffer) => {
+    got += d.length;
+    answer();
+  });
+  answer();
+}
+
+function startStream(socket: Socket): void {
+  const state = { offset: 0, blocked: false };
+  streams.set(socket, state);
+  socket.on('drain', () => (state.blocked = false));
+  socket.once('close', () => streams.delete(socket));
+}
+
+setInterval(() => {
+  for (const [socket, s] of streams) {
+    if (s.blocked || socket.destroyed) continue;
+    const chunk = patternSlice(s.offset, streamChunk);
+    s.offset += chunk.length;
+    if (!socket.write(chunk)) s.blocked = true;
+  }
+}, streamIntervalMs).unref();
+
+const server = createServer({ noDelay: true }, (socket) => {
+  socket.on('error', () => {});
+  socket.once('data', (first: Buffer) => {
+    switch (first[0]) {
+      case MODE.bulk:
+        socket.on('data', () => {}); // the client sends nothing more; keep the socket flowing
+        return startBulk(socket);
+      case MODE.request:
+        return startRequest(socket, first);
+      case MODE.idle:
+        return;
+      case MODE.stream:
+        return startStream(socket);
+      default:
+        socket.destroy();
+    }
+  });
+});
+server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, () => {
+  process.stdout.write(JSON.stringify({ port: (server.address() as AddressInfo).port }) + '\n');
+});
+process.once('SIGTERM', () => process.exit(0));
+process.stdin.resume();
+process.stdin.once('end', () => process.exit(0));
