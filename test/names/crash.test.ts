@@ -3,45 +3,19 @@
  * with SIGKILL while registrations are in flight; after a restart on the same database every
  * registration that was acknowledged is there and usable. Needs `npm run build` (npm test does it).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NameServerClient } from '../../src/names/client/name-server-client.js';
 import { PASSWORD, SERVICE_KEY, sleep, tempDir } from './helpers.js';
+import { killAll, startNameServerProcess } from './process-support.js';
 
-const MAIN = join(import.meta.dirname, '../../dist/cli/main.js');
 const tmp = tempDir();
-const children = new Set<ChildProcess>();
 afterAll(() => {
-  for (const c of children) c.kill('SIGKILL');
+  killAll();
   tmp.cleanup();
 });
 
-function startProcess(db: string): Promise<{ child: ChildProcess; url: string }> {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
-  const child = spawn(process.execPath, [MAIN, 'nameserver', '--listen', '127.0.0.1:0', '--db', db, '--rate-limit', '1000000', '--service-key', SERVICE_KEY], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, TSMP_LOG: 'warn' },
-  });
-  children.add(child);
-  child.on('exit', () => children.delete(child));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    const t = setTimeout(() => reject(new Error(`name server did not start: ${err}`)), 15_000);
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (\S+)/.exec(out);
-      if (m) {
-        clearTimeout(t);
-        resolve({ child, url: m[1]! });
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`name server exited with ${code}: ${err}`)));
-  });
-}
+const startProcess = (db: string) => startNameServerProcess(['--db', db, '--rate-limit', '1000000', '--service-key', SERVICE_KEY]);
 
 describe('SIGKILL at any moment', () => {
   it('loses no acknowledged registration (3 kills during concurrent registrations)', async () => {

@@ -10,6 +10,7 @@ import type { NameServer } from '../../src/names/name-server.js';
 import { storeContract } from './store-contract.js';
 import { dropSchema, newSchema, PG_URL, pgReachable } from './pg-support.js';
 import { nextMessage, PASSWORD, SERVICE_KEY, startTestServer, userWithDevices } from './helpers.js';
+import { killAll, startNameServerProcess } from './process-support.js';
 
 const reachable = await pgReachable();
 if (!reachable) {
@@ -18,6 +19,7 @@ if (!reachable) {
 
 const schemas: string[] = [];
 afterAll(async () => {
+  killAll();
   for (const s of schemas) await dropSchema(s);
 });
 
@@ -90,6 +92,35 @@ describe.skipIf(!reachable)('PostgreSQL', () => {
 
     it('stop', async () => {
       await Promise.all([a?.close(), b?.close()]);
+    });
+  });
+
+  describe('two real `tsmp nameserver` processes', () => {
+    it('share registrations and pushes through the database', async () => {
+      const schema = newSchema('tsmp_procs');
+      schemas.push(schema);
+      const args = ['--db', PG_URL, '--db-schema', schema, '--service-key', SERVICE_KEY, '--rate-limit', '100000'];
+      const [a, b] = await Promise.all([startNameServerProcess(args), startNameServerProcess(args)]);
+      try {
+        const anon = new NameServerClient({ url: a.url });
+        await anon.registerUser('procs@example.org', PASSWORD);
+        const phone = await anon.withAuth({ uid: 'procs@example.org', password: PASSWORD }).addDevice('procs@example.org', 'phone');
+        const onB = new NameServerClient({ url: b.url });
+        expect(await onB.verifyDevice(phone.did, phone.token)).toEqual({ uid: 'procs@example.org', device: 'phone', did: phone.did });
+        const agent = onB.withAuth({ did: phone.did, token: phone.token }).openPush();
+        try {
+          await agent.ready();
+          const got = nextMessage(agent, (m) => m.type === 'migration');
+          const res = await anon.withAuth({ serviceKey: SERVICE_KEY }).push(phone.did, { type: 'migration', ticket: 'across-processes' });
+          expect(res.delivered).toBe('fanout');
+          expect(await got).toMatchObject({ ticket: 'across-processes' });
+        } finally {
+          agent.close();
+        }
+      } finally {
+        a.child.kill('SIGTERM');
+        b.child.kill('SIGTERM');
+      }
     });
   });
 });

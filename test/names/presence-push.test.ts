@@ -108,14 +108,18 @@ describe('push channel', () => {
     expect(await status(basicHeader(devices[0]!.did, devices[0]!.token))).toBe(101);
   });
 
-  it('tells the agent when its device is revoked', async () => {
+  it('tells the agent when its device is revoked, then closes its session', async () => {
     const { user, devices } = await userWithDevices(server.url, 'revpush@example.org', ['phone']);
     const agent = devices[0]!.client.openPush();
     try {
       await agent.ready();
       const got = nextMessage(agent, (m) => m.type === 'revoked');
+      const closed = new Promise<void>((r) => agent.once('close', () => r()));
       await user.revokeDevice(devices[0]!.did);
       expect(await got).toEqual({ type: 'revoked', did: devices[0]!.did });
+      await closed;
+      await expect.poll(() => server.hub.agentSessions(devices[0]!.did)).toBe(0);
+      expect(agent.revoked).toBe(true); // and it does not try again
     } finally {
       agent.close();
     }

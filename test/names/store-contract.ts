@@ -45,6 +45,14 @@ export function storeContract(name: string, open: () => Promise<NameStore>): voi
       expect(list[0]).toMatchObject({ uid: 'a@b.c', name: 'pc', tokenHash: 'hash-pc-a@b.c', createdAt: T0, revokedAt: null, coa: null, lastSeen: null });
     });
 
+    it('fetches several devices at once, skipping unknown ones', async () => {
+      await store.createUser({ uid: 'a@b.c', passwordHash: 'h', createdAt: T0 });
+      for (const n of ['pc', 'phone', 'tab']) await store.createDevice(dev(n, 'a@b.c'));
+      const got = await store.getDevices(['tab.a@b.c', 'ghost.a@b.c', 'pc.a@b.c']);
+      expect(got.map((d) => d.did).sort()).toEqual(['pc.a@b.c', 'tab.a@b.c']);
+      expect(await store.getDevices([])).toEqual([]);
+    });
+
     it('refuses a device of an unknown user', async () => {
       await expect(store.createDevice(dev('pc', 'ghost@b.c'))).rejects.toThrow();
       expect(await store.getDevice('pc.ghost@b.c')).toBeNull();

@@ -20,8 +20,13 @@ export interface SessionOptions extends PaperNetwork {
   fileBytes: number;
   /** Per-connection cache bound given to the proxy (`--max-buffer`). */
   proxyMaxBuffer: number;
-  /** Largest TCP socket buffer in the proxy's namespace (tcp_rmem/tcp_wmem max), bytes. */
+  /** Largest TCP send buffer in the proxy's namespace (tcp_wmem max), bytes; ≥ the 3G BDP. */
   proxySocketBuffer: number;
+  /**
+   * Largest TCP receive buffer in the proxy's namespace (tcp_rmem max), bytes. Small, so that the
+   * proxy does not soak up the whole file from Alice long before the device can take it.
+   */
+  proxyReceiveBuffer: number;
   backgroundBytesPerSec: number;
   log?: Logger;
 }
@@ -85,7 +90,7 @@ export class PaperSession {
 
     // Bound the proxy's kernel buffers like the paper's simulated hosts (see docs/evaluation).
     const max = String(o.proxySocketBuffer);
-    await t.exec('proxy', 'sysctl', ['-q', '-w', `net.ipv4.tcp_rmem=4096 ${Math.min(131072, o.proxySocketBuffer)} ${max}`,
+    await t.exec('proxy', 'sysctl', ['-q', '-w', `net.ipv4.tcp_rmem=4096 ${Math.min(32768, o.proxyReceiveBuffer)} ${o.proxyReceiveBuffer}`,
       `net.ipv4.tcp_wmem=4096 16384 ${max}`, 'net.core.somaxconn=8192', 'net.ipv4.tcp_max_syn_backlog=8192']);
     const users = join(this.dir, 'users.json');
     writeFileSync(users, JSON.stringify({ [BOB]: { old: this.cred.old.token, new: this.cred.new.token }, [CAROL]: { bg: this.cred.bg.token } }));
@@ -124,7 +129,8 @@ export class PaperSession {
 
   close(): void {
     this.topo.down();
-    rmSync(this.dir, { recursive: true, force: true });
+    if (!process.env.TSMP_BENCH_KEEP) rmSync(this.dir, { recursive: true, force: true });
+    else process.stderr.write(`kept ${this.dir}\n`);
   }
 }
 

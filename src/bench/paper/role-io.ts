@@ -1,5 +1,4 @@
 import { createInterface } from 'node:readline';
-import { performance } from 'node:perf_hooks';
 
 /**
  * The side of a JSON-lines role process (alice, device, push, background) that runs inside a
@@ -7,7 +6,9 @@ import { performance } from 'node:perf_hooks';
  * the machine's clock, so the orchestrator can subtract times taken by different processes.
  */
 export function nowMs(): number {
-  return performance.timeOrigin + performance.now();
+  // Date.now(), not performance.timeOrigin + now(): the proxy stamps its phases with Date.now(),
+  // and the two clocks of different processes can disagree by milliseconds.
+  return Date.now();
 }
 
 export function emit(ev: string, fields: Record<string, unknown> = {}): void {

@@ -38,6 +38,23 @@ export interface MigrationResult extends TransferResult {
   /** Bytes Alice still had to send when the migration was requested (0: her side was done). */
   serverBytesLeft: number | null;
   state: string;
+  /** The stream offset the proxy replayed from (bytes the old device acknowledged). */
+  fromOffset: number;
+  /**
+   * Where the new device's bytes joined the old device's: 0 is seamless, negative means the new
+   * device got that many bytes again, positive means a gap; null when not measured or unplaceable.
+   */
+  seamBytes: number | null;
+}
+
+/** Checks old + new == expected, and if not, where the new device's stream actually started. */
+export function checkSplitStream(oldBytes: Buffer, newBytes: Buffer, expected: Buffer): { intact: boolean; seamBytes: number | null } {
+  const intact = sha(Buffer.concat([oldBytes, newBytes])) === sha(expected);
+  if (intact) return { intact, seamBytes: 0 };
+  if (!expected.subarray(0, oldBytes.length).equals(oldBytes) || newBytes.length < 64) return { intact, seamBytes: null };
+  // The payload is pseudo-random, so 64 bytes place the new stream unambiguously.
+  const at = expected.indexOf(newBytes.subarray(0, 64));
+  return { intact, seamBytes: at < 0 ? null : at - oldBytes.length };
 }
 
 const sleepUntil = (t: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, t - Date.now())));
@@ -114,11 +131,14 @@ export async function runMigration(from: Access, to: Access, o: RunOptions, full
 
     let totalMs = NaN;
     let intact = false;
+    let seamBytes: number | null = null;
     if (full) {
       const endNew = await newDev.waitFor((e) => e.ev === 'end' && e.tag === 'attach', 'new device end', transferTimeout(o));
       await oldDev.waitFor((e) => e.ev === 'end' && e.tag === 'old', 'old device end', 60_000);
       totalMs = Number(endNew.t) - t0;
-      intact = sha(Buffer.concat([readFileSync(oldOut), readFileSync(newOut)])) === sha(expectedStream(o.fileBytes));
+      const check = checkSplitStream(readFileSync(oldOut), readFileSync(newOut), expectedStream(o.fileBytes));
+      intact = check.intact;
+      seamBytes = check.seamBytes;
     }
     m = await getMigration(s, migration.id, 1e6);
     const pushed = s.push.all('pushed')[0] as Event | undefined;
@@ -131,7 +151,7 @@ export async function runMigration(from: Access, to: Access, o: RunOptions, full
       bytesCached: Number(m.bytesCached ?? 0), bytesReplayed: Number(m.bytesReplayed ?? 0),
       bound: migrationLowerBound(linkTimes(from, o.rateKbit), linkTimes(to, o.rateKbit), Number(m.bytesCached ?? 0)),
       tcp: tcpDelta(before, after), serverBytesLeft: acked === null || acked === undefined ? (before.sockets.length ? null : 0) : Math.max(0, o.fileBytes + headLen - acked),
-      state: String(m.state),
+      state: String(m.state), fromOffset: Number(m.fromOffset ?? NaN), seamBytes,
     };
   } catch (err) {
     const tail = s.proxyStderr.trim().split('\n').slice(-5).join('\n');

@@ -1,10 +1,21 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createInterface, type Interface } from 'node:readline';
 import { TimeoutError } from '../../common/errors.js';
 import { ProxyBenchError } from './errors.js';
 
 /** The machine's default fd limit (20,000) is too low for 10,000 relayed connections. */
 export const BENCH_NOFILE = 200_000;
+/** Raise the soft limit to BENCH_NOFILE, or as far as the hard limit allows without CAP_SYS_RESOURCE. */
+const ULIMIT = `ulimit -n ${BENCH_NOFILE} 2>/dev/null || ulimit -n "$(ulimit -Hn)"`;
+
+/**
+ * The fd limit the children really get. Raising the hard limit needs CAP_SYS_RESOURCE, which a
+ * container's root may lack: then it stays at the machine's limit, and the bench sizes its
+ * figures (idle connections, haproxy maxconn) to fit.
+ */
+export function effectiveNofile(): number {
+  return Number(execFileSync('bash', ['-c', `${ULIMIT}; ulimit -n`], { encoding: 'utf8', timeout: 10_000 }).trim());
+}
 const STDERR_TAIL = 4096;
 const KILL_GRACE_MS = 2000;
 
@@ -33,7 +44,7 @@ export class BenchChild {
   private exitCode: number | null | undefined;
 
   constructor(readonly spec: ChildSpec) {
-    const script = `ulimit -n ${BENCH_NOFILE} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"`;
+    const script = `${ULIMIT}; exec "$@"`;
     this.proc = spawn('bash', ['-c', script, 'bench-child', spec.command, ...spec.args], {
       env: spec.env ?? process.env,
       stdio: ['pipe', 'pipe', 'pipe', ...(spec.fds ?? [])],

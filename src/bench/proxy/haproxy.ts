@@ -34,11 +34,11 @@ export async function ensureHaproxy(timeoutMs = 300_000): Promise<string> {
  * The reference relay: haproxy in TCP mode with its defaults otherwise (no splicing), a single
  * frontend that forwards to the source server.
  */
-function haproxyConfig(backendPort: number, threads: number): string {
+function haproxyConfig(backendPort: number, threads: number, maxconn: number): string {
   return [
     'global',
     `  nbthread ${threads}`,
-    '  maxconn 60000',
+    `  maxconn ${maxconn}`,
     'defaults',
     '  mode tcp',
     '  timeout connect 5s',
@@ -48,10 +48,10 @@ function haproxyConfig(backendPort: number, threads: number): string {
     // The listening socket is bound by the bench on port 0 and inherited as fd 3, so no fixed
     // port is ever used and there is no race on a port picked in advance.
     '  bind fd@3',
-    '  maxconn 60000',
+    `  maxconn ${maxconn}`,
     '  default_backend source',
     'backend source',
-    `  server source 127.0.0.1:${backendPort} maxconn 60000`,
+    `  server source 127.0.0.1:${backendPort}`,
     '',
   ].join('\n');
 }
@@ -61,9 +61,14 @@ export interface RunningHaproxy {
   port: number;
 }
 
-export async function startHaproxy(opts: { backendPort: number; threads: number; dir: string; timeoutMs: number }): Promise<RunningHaproxy> {
+/** haproxy needs two fds per relayed connection plus its own; it refuses to start past its fd limit. */
+export function haproxyMaxconn(nofile: number): number {
+  return Math.max(1000, Math.floor((nofile - 200) / 2));
+}
+
+export async function startHaproxy(opts: { backendPort: number; threads: number; dir: string; timeoutMs: number; maxconn: number }): Promise<RunningHaproxy> {
   const cfg = join(opts.dir, `haproxy-${opts.backendPort}.cfg`);
-  writeFileSync(cfg, haproxyConfig(opts.backendPort, opts.threads));
+  writeFileSync(cfg, haproxyConfig(opts.backendPort, opts.threads, opts.maxconn));
   const listener = await listenEphemeral();
   const port = (listener.address() as AddressInfo).port;
   const fd = (listener as unknown as { _handle: { fd: number } })._handle.fd;

@@ -52,6 +52,7 @@ export async function measureRss(opts: {
   proxyArgs: string[];
   sourcePort: number;
   haproxyThreads: number;
+  haproxyMaxconn: number;
   connections: number;
   timeoutMs: number;
 }): Promise<{ tsmp: RssFigure; haproxy: RssFigure; ratioToHaproxy: number }> {
@@ -63,7 +64,7 @@ export async function measureRss(opts: {
   } finally {
     await proxy.child.stop();
   }
-  const ha = await startHaproxy({ backendPort: opts.sourcePort, threads: opts.haproxyThreads, dir: opts.dir, timeoutMs: opts.timeoutMs });
+  const ha = await startHaproxy({ backendPort: opts.sourcePort, threads: opts.haproxyThreads, dir: opts.dir, timeoutMs: opts.timeoutMs, maxconn: opts.haproxyMaxconn });
   let haproxy: RssFigure;
   try {
     haproxy = await rssPerConnection(opts.load, { child: ha.child, target: { kind: 'haproxy', port: ha.port } }, opts.connections, opts.timeoutMs);

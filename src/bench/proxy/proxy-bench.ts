@@ -10,8 +10,8 @@ import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ProxyBenchConfig } from './bench-config.js';
 import { startLoadGenerator, startSourceServer } from './bench-processes.js';
-import { stopAllChildren } from './child-process.js';
-import { ensureHaproxy, startHaproxy } from './haproxy.js';
+import { effectiveNofile, stopAllChildren } from './child-process.js';
+import { ensureHaproxy, haproxyMaxconn, startHaproxy } from './haproxy.js';
 import { measureBulk, measureRate, type RelayFigure } from './measure-relay.js';
 import { measureMigration, type MigrationFigure } from './measure-migration.js';
 import { measureRss } from './measure-rss.js';
@@ -28,7 +28,9 @@ export interface ProxyBenchResult {
   finishedAt: string;
   config: ProxyBenchConfig;
   host: { cpus: number; kernel: string; node: string; loadavgBefore: number[]; loadavgAfter: number[] };
-  haproxy: { version: string; threads: number };
+  haproxy: { version: string; threads: number; maxconn: number };
+  /** The fd limit every child got, and what it allowed of the idle-connection figure. */
+  limits: { nofile: number; idleConnectionsAsked: number; idleConnectionsMeasured: number; note?: string };
   tsmp: { command: string[] };
   throughput: Record<string, Maybe<RelayFigure>>;
   connectionRate: Maybe<RelayFigure>;
@@ -55,11 +57,24 @@ export async function runProxyBench(config: ProxyBenchConfig): Promise<ProxyBenc
   const loadavgBefore = loadavg();
   const dir = mkdtempSync(join(tmpdir(), 'tsmp-bench-'));
   const t = config.timeoutMs;
+  const nofile = effectiveNofile();
+  const maxconn = haproxyMaxconn(nofile);
+  // A relayed connection costs the proxy two fds (device side and server side).
+  const idle = Math.min(config.idleConnections, Math.floor((nofile - 256) / 2));
+  const limits = {
+    nofile,
+    idleConnectionsAsked: config.idleConnections,
+    idleConnectionsMeasured: idle,
+    ...(idle < config.idleConnections
+      ? { note: `the fd limit is ${nofile} and cannot be raised here (no CAP_SYS_RESOURCE), so RSS is measured at ${idle} connections` }
+      : {}),
+  };
+  if (limits.note) say(limits.note);
   try {
     const haproxyVersion = await ensureHaproxy();
     const source = await startSourceServer({ streamChunk: 1024, streamIntervalMs: 100, timeoutMs: t });
     const { rpc: load } = await startLoadGenerator(t);
-    const haproxy = await startHaproxy({ backendPort: source.port, threads: config.haproxyThreads, dir, timeoutMs: t });
+    const haproxy = await startHaproxy({ backendPort: source.port, threads: config.haproxyThreads, dir, timeoutMs: t, maxconn });
     const tsmp = await startTsmpProxy({ dir, extraArgs: config.proxyArgs, timeoutMs: t });
     const targets: Record<TargetKind, Target> = {
       direct: { kind: 'direct', port: source.port },
@@ -83,7 +98,7 @@ export async function runProxyBench(config: ProxyBenchConfig): Promise<ProxyBenc
       measureMigration({ load, dir, proxyArgs: config.proxyArgs, sourcePort: source.port, connections: config.migrationConnections, migrations: config.migrations, timeoutMs: t }),
     );
     const rss = await attempt(`RSS per idle connection at ${config.idleConnections} connections`, () =>
-      measureRss({ load, dir, proxyArgs: config.proxyArgs, sourcePort: source.port, haproxyThreads: config.haproxyThreads, connections: config.idleConnections, timeoutMs: t }),
+      measureRss({ load, dir, proxyArgs: config.proxyArgs, sourcePort: source.port, haproxyThreads: config.haproxyThreads, haproxyMaxconn: maxconn, connections: idle, timeoutMs: t }),
     );
     const partial = { throughput, connectionRate, migration, rss };
     return {
@@ -92,7 +107,8 @@ export async function runProxyBench(config: ProxyBenchConfig): Promise<ProxyBenc
       finishedAt: new Date().toISOString(),
       config,
       host: { cpus: cpus().length, kernel: release(), node: process.version, loadavgBefore, loadavgAfter: loadavg() },
-      haproxy: { version: haproxyVersion, threads: config.haproxyThreads },
+      haproxy: { version: haproxyVersion, threads: config.haproxyThreads, maxconn },
+      limits,
       tsmp: { command: tsmp.args },
       ...partial,
       targets: evaluateTargets(partial),

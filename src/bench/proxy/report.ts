@@ -56,6 +56,7 @@ export function formatProxyReport(r: ProxyBenchResult): string {
     '',
     table(rows),
   ];
+  if (r.limits.note) lines.push('', `note: ${r.limits.note}`);
   if (ok(r.migration)) {
     const m = r.migration;
     lines.push('', `migrations: ${m.migrations} done, ${m.failed} failed, ${m.migrationsWithReplay} replayed cached bytes; bytes checked: ${m.wrongBytes} wrong, ${m.offsetMismatches} offset mismatches`);

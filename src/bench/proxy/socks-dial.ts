@@ -24,7 +24,7 @@ export function dial(target: Target, timeoutMs: number): Promise<Dialed> {
     const socket = connect({ port: target.port, host: '127.0.0.1', noDelay: true });
     let connectedAt = 0;
     let state: State = STATES.method;
-    let buf = Buffer.alloc(0);
+    let buf: Buffer = Buffer.alloc(0);
     const timer = setTimeout(() => fail(new TimeoutError(`dial ${target.kind}`, timeoutMs)), timeoutMs);
     const fail = (err: Error) => {
       clearTimeout(timer);

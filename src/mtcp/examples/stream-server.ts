@@ -51,7 +51,8 @@ export function streamHandler(opts: StreamServiceOptions = {}): (session: MtcpSe
           let n = Math.min(chunkBytes, req.length - req.offset);
           if (rate !== undefined) {
             const now = Date.now();
-            budget = Math.min(budget + ((now - last) * rate) / 1000, Math.max(rate / 10, chunkBytes));
+            // At most 50 ms worth of bytes at once, so a stalled timer does not turn into a burst.
+            budget = Math.min(budget + ((now - last) * rate) / 1000, Math.max(rate / 20, Math.min(chunkBytes, rate)));
             last = now;
             n = Math.min(n, Math.floor(budget));
             if (n <= 0) return void setTimeout(step, TICK_MS);

@@ -181,6 +181,11 @@ export class MigratorySession extends EventEmitter implements MtcpSession {
     this.finish('destroyed');
   }
 
+  /** The member is shutting down: drop the connection but leave its stored state for others. */
+  halt(): void {
+    this.finish('abandoned');
+  }
+
   // ---- protocol side ------------------------------------------------------------------------
 
   /** Input bytes as if received from the client (lazy transfer's log, or DATA frames). */

@@ -97,7 +97,8 @@ export class MtcpServer extends EventEmitter {
 
   async close(): Promise<void> {
     for (const t of this.orphanTimers.values()) clearTimeout(t);
-    for (const s of this.sessions.values()) s.destroy();
+    // Like a crash for the clients (they migrate), but stored snapshots stay for the other members.
+    for (const s of this.sessions.values()) s.halt();
     for (const s of this.sockets) s.destroy();
     this.peers.close();
     await new Promise<void>((r) => this.server.close(() => r()));

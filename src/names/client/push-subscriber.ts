@@ -37,6 +37,8 @@ export class PushSubscriber extends EventEmitter<PushSubscriberEvents> {
   private stopped = false;
   private readonly watched = new Set<string>();
   readonly wsUrl: string;
+  /** True once the server closed the session because the device was revoked (close code 4001). */
+  revoked = false;
 
   constructor(private readonly opts: PushSubscriberOptions) {
     super();
@@ -110,9 +112,14 @@ export class PushSubscriber extends EventEmitter<PushSubscriberEvents> {
     ws.on('error', (err) => {
       if (this.listenerCount('error') > 0) this.emit('error', err);
     });
-    ws.on('close', () => {
+    ws.on('close', (code) => {
       if (this.ws !== ws) return;
       this.ws = null;
+      // 4001: the server revoked this device; reconnecting could only be refused.
+      if (code === 4001) {
+        this.revoked = true;
+        this.stopped = true;
+      }
       if (this.helloSeen) this.emit('close');
       this.schedule();
     });

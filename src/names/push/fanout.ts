@@ -9,7 +9,10 @@ import pg from 'pg';
 import type { Logger } from '../../common/logger.js';
 import type { CoaEvent, PushMessage } from '../service/context.js';
 
-export type FanoutEvent = { kind: 'push'; did: string; message: PushMessage } | { kind: 'coa'; event: CoaEvent };
+export type FanoutEvent =
+  | { kind: 'push'; did: string; message: PushMessage }
+  | { kind: 'coa'; event: CoaEvent }
+  | { kind: 'disconnect'; did: string };
 
 export interface Fanout {
   /** True when other processes may hold sessions, so an undelivered push is not yet lost. */

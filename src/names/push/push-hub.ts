@@ -105,6 +105,16 @@ export class PushHub implements EventSink {
     if (this.fanout.shared) void this.fanout.publish({ kind: 'coa', event }).catch((err) => this.log.warn({ err }, 'CoA fan-out failed'));
   }
 
+  async disconnect(did: string): Promise<void> {
+    this.disconnectLocal(did);
+    if (this.fanout.shared) await this.fanout.publish({ kind: 'disconnect', did });
+  }
+
+  /** 4001: the application-defined close code (RFC 6455 section 7.4.2) tsmp uses for "revoked". */
+  private disconnectLocal(did: string): void {
+    for (const ws of this.agents.get(did) ?? []) ws.close(4001, 'revoked');
+  }
+
   /** How many agent sessions this process holds for the device. */
   agentSessions(did: string): number {
     return this.agents.get(did)?.size ?? 0;
@@ -125,6 +135,7 @@ export class PushHub implements EventSink {
 
   private fromOtherProcess(ev: FanoutEvent): void {
     if (ev.kind === 'push') this.deliverLocal(ev.did, ev.message);
+    else if (ev.kind === 'disconnect') this.disconnectLocal(ev.did);
     else this.notifyWatchers(ev.event);
   }
 

@@ -77,6 +77,7 @@ export class AccountService {
     if (!d || (p.kind !== 'service' && !this.actsFor(p, d.uid))) throw new NotFoundError(`no device ${did}`);
     if (!(await this.ctx.store.revokeDevice(did, this.ctx.now()))) throw new NotFoundError(`no device ${did}`);
     await this.ctx.events.deliver(did, { type: 'revoked', did });
+    await this.ctx.events.disconnect(did);
   }
 
   actsFor(p: Principal, uid: string): boolean {

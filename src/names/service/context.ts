@@ -48,11 +48,14 @@ export interface EventSink {
   deliver(did: string, message: PushMessage): Promise<DeliveryResult>;
   /** To proxies subscribed to the device (paper V.B.4). */
   coaChanged(event: CoaEvent): Promise<void>;
+  /** Closes the device's push sessions on every process (after a revocation). */
+  disconnect(did: string): Promise<void>;
 }
 
 export const nullSink: EventSink = {
   deliver: async () => 'none',
   coaChanged: async () => {},
+  disconnect: async () => {},
 };
 
 export interface ServiceContext {

@@ -78,11 +78,7 @@ export class PresenceService {
 
   /** Current resolutions of the given devices, for the proxies' subscription sweep. */
   async current(dids: string[]): Promise<Resolution[]> {
-    const out: Resolution[] = [];
-    for (const did of dids) {
-      const d = await this.ctx.store.getDevice(did);
-      if (d) out.push(this.toResolution(d));
-    }
-    return out;
+    const now = this.ctx.now();
+    return (await this.ctx.store.getDevices(dids)).map((d) => this.toResolution(d, now));
   }
 }

@@ -38,6 +38,8 @@ export interface NameStore {
   /** Creates the device; resolves false when the DID is taken. Throws when the user is unknown. */
   createDevice(device: NewDevice): Promise<boolean>;
   getDevice(did: string): Promise<DeviceRecord | null>;
+  /** The devices among `dids` that exist, in no particular order. */
+  getDevices(dids: string[]): Promise<DeviceRecord[]>;
   listDevices(uid: string): Promise<DeviceRecord[]>;
   /** Marks the device revoked; resolves false when it does not exist or already was. */
   revokeDevice(did: string, now: number): Promise<boolean>;

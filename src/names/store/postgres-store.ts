@@ -114,6 +114,15 @@ export class PostgresStore implements NameStore {
     return r ? deviceFromRow(r) : null;
   }
 
+  async getDevices(dids: string[]): Promise<DeviceRecord[]> {
+    const out: DeviceRecord[] = [];
+    for (let i = 0; i < dids.length; i += 1000) {
+      const r = await this.pool.query('SELECT * FROM devices WHERE did = ANY($1::text[])', [dids.slice(i, i + 1000)]);
+      out.push(...r.rows.map(deviceFromRow));
+    }
+    return out;
+  }
+
   async listDevices(uid: string): Promise<DeviceRecord[]> {
     return (await this.pool.query('SELECT * FROM devices WHERE uid = $1 ORDER BY name', [uid])).rows.map(deviceFromRow);
   }

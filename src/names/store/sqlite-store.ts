@@ -99,6 +99,15 @@ export class SqliteStore implements NameStore {
     return r ? deviceFromRow(r) : null;
   }
 
+  async getDevices(dids: string[]): Promise<DeviceRecord[]> {
+    const out: DeviceRecord[] = [];
+    for (const did of dids) {
+      const r = this.stmt.getDevice.get(did) as Row | undefined;
+      if (r) out.push(deviceFromRow(r));
+    }
+    return out;
+  }
+
   async listDevices(uid: string): Promise<DeviceRecord[]> {
     return (this.stmt.listDevices.all(uid) as Row[]).map(deviceFromRow);
   }

@@ -23,7 +23,7 @@ export function memberScript(): Promise<string> {
       platform: 'node',
       // Bundling the packages too (one file, tree-shaken) makes a member start several times faster.
       external: (id: string) => id.startsWith('node:') || id === 'pino' || id === 'ioredis',
-      output: { file, format: 'esm' },
+      output: { file, format: 'esm', inlineDynamicImports: true },
       logLevel: 'silent',
     };
     await build(options);

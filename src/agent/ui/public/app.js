@@ -8,6 +8,7 @@ let liveMigration = null;
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined) continue;
     if (k === 'class') node.className = v;
     else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
     else node.setAttribute(k, v);
@@ -57,24 +58,30 @@ function renderConnections() {
   const body = document.querySelector('#connections tbody');
   const live = state.connections.filter((c) => c.state !== 'closed');
   if (!live.length) return body.replaceChildren(el('tr', { class: 'empty-row' }, el('td', { colspan: 8 }, 'No live connections.')));
-  body.replaceChildren(
-    ...live.map((c) =>
-      el(
-        'tr',
-        { 'data-connection': c.id },
-        el('td', { class: 'mono' }, c.id),
-        el('td', { class: 'mono' }, c.destination),
-        el('td', {}, shortDid(c.device)),
-        el('td', {}, el('span', { class: `state ${c.state}` }, c.state)),
-        el('td', { class: 'num' }, rate(c.rateDown)),
-        el('td', { class: 'num' }, rate(c.rateUp)),
-        el('td', { class: 'num' }, bytes(c.bytesDown)),
-        el('td', {}, el('button', { class: 'move', disabled: c.state !== 'relaying' ? '' : null, onclick: () => openMove(c) }, 'Move to…')),
-      ),
-    ),
-  );
-  for (const b of body.querySelectorAll('button[disabled=""]')) b.disabled = true;
-  for (const b of body.querySelectorAll('button:not([disabled])')) b.removeAttribute('disabled');
+  // Rows are updated in place, keyed by connection id, so a button under the pointer stays put.
+  const rows = new Map([...body.querySelectorAll('tr[data-connection]')].map((r) => [r.dataset.connection, r]));
+  const ordered = live.map((c) => {
+    let row = rows.get(c.id);
+    if (!row) {
+      row = el('tr', { 'data-connection': c.id });
+      for (let i = 0; i < 7; i++) row.append(el('td'));
+      const button = el('button', { class: 'move' }, 'Move to…');
+      row.append(el('td', {}, button));
+    }
+    const cells = row.children;
+    const text = [c.id, c.destination, shortDid(c.device), null, rate(c.rateDown), rate(c.rateUp), bytes(c.bytesDown)];
+    text.forEach((t, i) => {
+      if (t !== null && cells[i].textContent !== t) cells[i].textContent = t;
+    });
+    cells[0].className = cells[1].className = 'mono';
+    for (const i of [4, 5, 6]) cells[i].className = 'num';
+    cells[3].replaceChildren(el('span', { class: `state ${c.state}` }, c.state));
+    const button = cells[7].firstChild;
+    button.disabled = c.state !== 'relaying';
+    button.onclick = () => openMove(c);
+    return row;
+  });
+  if (ordered.some((r, i) => body.children[i] !== r) || body.children.length !== ordered.length) body.replaceChildren(...ordered);
 }
 
 function renderMigrations() {
@@ -125,7 +132,7 @@ function openMove(conn) {
   const dialog = document.getElementById('move-dialog');
   document.getElementById('move-conn').textContent = conn.id;
   document.getElementById('move-error').hidden = true;
-  const targets = state.devices.filter((d) => !d.self && d.did !== conn.device);
+  const targets = state.devices.filter((d) => d.did !== conn.device);
   document.getElementById('move-targets').replaceChildren(
     ...(targets.length
       ? targets.map((d) => el('button', { type: 'button', 'data-target': d.name, onclick: () => move(conn.id, d.name) }, `${d.name}${d.status === 'online' ? '' : ' (offline)'}`))

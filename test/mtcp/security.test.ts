@@ -1,0 +1,132 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { MtcpClientConnection } from '../../src/mtcp/client/client-connection.js';
+import { handshake } from '../../src/mtcp/client/client-handshake.js';
+import { derivePoolKeys } from '../../src/mtcp/cert/pool-keys.js';
+import { issueCertificate, verifyCertificate } from '../../src/mtcp/cert/migration-certificate.js';
+import { openRecord, sealRecord, type SnapshotRecord } from '../../src/mtcp/state/snapshot-record.js';
+import { PushSnapshotStore } from '../../src/mtcp/state/push-store.js';
+import { expectedStreamHash } from '../../src/mtcp/examples/stream-protocol.js';
+import { MtcpErrorCode } from '../../src/mtcp/errors.js';
+import type { MtcpServer } from '../../src/mtcp/server/mtcp-server.js';
+import { makePool, readHashed, request, startPool, stopAll } from './support/pool.js';
+
+let servers: Map<string, MtcpServer> | undefined;
+const conns: MtcpClientConnection[] = [];
+afterEach(async () => {
+  for (const c of conns.splice(0)) c.destroy();
+  if (servers) await stopAll(servers.values());
+  servers = undefined;
+});
+
+async function open(address: string): Promise<MtcpClientConnection> {
+  const c = await new MtcpClientConnection({ address, autoMigrate: false }).connect();
+  c.on('error', () => {});
+  conns.push(c);
+  return c;
+}
+
+/** A resume hello over a raw socket; resolves with the member's refusal code (or 'accepted'). */
+async function resumeCode(address: string, cid: string, cert: string, from: string): Promise<string> {
+  try {
+    const r = await handshake(address, { mode: 'resume', cid, cert, from, out: 0, in: 0, inHeld: 0 }, 3000, 1 << 20);
+    r.socket.destroy();
+    return 'accepted';
+  } catch (err) {
+    return (err as { code?: string }).code ?? String(err);
+  }
+}
+
+describe('migration certificates', () => {
+  const key = derivePoolKeys('a pool secret of some length').cert;
+
+  it('verifies a good one and refuses tampering, another key, expiry and another connection', () => {
+    const { cert } = issueCertificate(key, 'c1', 's1', 60_000);
+    expect(verifyCertificate(key, cert, 'c1').iss).toBe('s1');
+    const [v, body, mac] = cert.split('.') as [string, string, string];
+    const forgedBody = Buffer.from(Buffer.from(body, 'base64url').toString().replace('"c1"', '"c2"')).toString('base64url');
+    expect(() => verifyCertificate(key, `${v}.${forgedBody}.${mac}`, 'c2')).toThrow(expect.objectContaining({ code: MtcpErrorCode.CERT_INVALID }));
+    const other = derivePoolKeys('another pool secret value').cert;
+    expect(() => verifyCertificate(other, cert, 'c1')).toThrow(expect.objectContaining({ code: MtcpErrorCode.CERT_INVALID }));
+    const old = issueCertificate(key, 'c1', 's1', 1000, Date.now() - 5000).cert;
+    expect(() => verifyCertificate(key, old, 'c1')).toThrow(expect.objectContaining({ code: MtcpErrorCode.CERT_EXPIRED }));
+    expect(() => verifyCertificate(key, cert, 'c2')).toThrow(expect.objectContaining({ code: MtcpErrorCode.CERT_WRONG_CONNECTION }));
+    expect(() => verifyCertificate(key, 'v1.garbage', 'c1')).toThrow(expect.objectContaining({ code: MtcpErrorCode.CERT_INVALID }));
+  });
+
+  it('members refuse forged, expired and replayed certificates over the wire', async () => {
+    const pool = await makePool(2);
+    servers = await startPool(pool, { rate: 200_000 });
+    const a = await open(pool.members[0]!.address);
+    const b = await open(pool.members[0]!.address);
+    const target = pool.members[1]!.address;
+    const keys = derivePoolKeys(pool.key);
+
+    const forged = issueCertificate(derivePoolKeys('not the pool key at all!').cert, a.cid, 's1', 60_000).cert;
+    expect(await resumeCode(target, a.cid, forged, 's1')).toBe(MtcpErrorCode.CERT_INVALID);
+    const expired = issueCertificate(keys.cert, a.cid, 's1', 1000, Date.now() - 10_000).cert;
+    expect(await resumeCode(target, a.cid, expired, 's1')).toBe(MtcpErrorCode.CERT_EXPIRED);
+    // A's genuine certificate presented to take over B.
+    expect(await resumeCode(target, b.cid, a.cert, 's1')).toBe(MtcpErrorCode.CERT_WRONG_CONNECTION);
+    // Nothing was taken over: both connections still live on s1 and serve exact bytes.
+    expect(servers.get('s1')!.sessionCount).toBe(2);
+    request(b, 'still-mine', 20_000);
+    expect((await readHashed(b, 20_000, 5000)).hash).toBe(expectedStreamHash('still-mine', 20_000));
+  });
+
+  it('the certificate is refreshed before it expires, so a late migration still works', async () => {
+    const pool = await makePool(2);
+    servers = await startPool(pool, { rate: 500_000 }, { certTtlMs: 300 });
+    const c = await open(pool.members[0]!.address);
+    const first = c.cert;
+    await new Promise((r) => setTimeout(r, 700));
+    expect(c.cert).not.toBe(first);
+    expect(c.certExpiresAt).toBeGreaterThan(Date.now());
+    request(c, 'late', 30_000);
+    const reading = readHashed(c, 30_000, 5000);
+    const rec = await c.migrate('s2');
+    expect(rec.state).toBe('done');
+    expect((await reading).hash).toBe(expectedStreamHash('late', 30_000));
+  });
+});
+
+describe('snapshot binding', () => {
+  const key = derivePoolKeys('a pool secret of some length').snapshot;
+  const base = { v: 1 as const, cid: 'c1', seq: 3, owner: 's1', takenAt: 1, in: 10, out: 4, outAcked: 2, state: '{"x":1}', unacked: Buffer.from('ab').toString('base64') };
+
+  it('a record opens only for its own connection and only unmodified', () => {
+    const r = sealRecord(key, base);
+    expect(openRecord(key, r, 'c1').state).toBe('{"x":1}');
+    expect(() => openRecord(key, r, 'c2')).toThrow(expect.objectContaining({ code: MtcpErrorCode.SNAPSHOT_INVALID }));
+    expect(() => openRecord(key, { ...r, cid: 'c2' }, 'c2')).toThrow(/seal does not verify/);
+    expect(() => openRecord(key, { ...r, state: '{"x":2}' }, 'c1')).toThrow(/seal does not verify/);
+    expect(() => openRecord(key, { ...r, in: 11 }, 'c1')).toThrow(/seal does not verify/);
+    expect(() => openRecord(derivePoolKeys('other secret, other pool').snapshot, r, 'c1')).toThrow(/seal does not verify/);
+  });
+
+  it("a member refuses to import one connection's snapshot into another", async () => {
+    const pool = await makePool(3, 'push');
+    servers = await startPool(pool, { rate: 300_000 });
+    const a = await open(pool.members[0]!.address);
+    const b = await open(pool.members[0]!.address);
+    request(a, 'conn-a', 60_000);
+    request(b, 'conn-b', 60_000);
+    const readingB = readHashed(b, 60_000, 10_000);
+    await new Promise((r) => setTimeout(r, 80));
+    // An attacker with write access to s2's store puts A's newest record under B's id.
+    const s2 = servers.get('s2')!.store as PushSnapshotStore;
+    const recA = (await s2.load(a.cid)) as SnapshotRecord;
+    expect(recA).toBeDefined();
+    s2.acceptReplica({ ...recA, cid: b.cid, seq: 1e9 });
+    const rejected: string[] = [];
+    servers.get('s2')!.on('rejected', (r: { code: string }) => rejected.push(r.code));
+    // s1 dies; B's client tries s2 (poisoned) and must end up on s3 with its own state.
+    const migrated = new Promise<Awaited<ReturnType<MtcpClientConnection['migrate']>>>((r) => b.once('migrated', r));
+    (b.opts as { autoMigrate: boolean }).autoMigrate = true;
+    await servers.get('s1')!.close();
+    const rec = await migrated;
+    expect(rejected).toContain(MtcpErrorCode.SNAPSHOT_INVALID);
+    expect(rec.attempts[0]).toMatchObject({ member: 's2', ok: false, error: { code: MtcpErrorCode.SNAPSHOT_INVALID } });
+    expect(rec.to).toBe('s3');
+    expect((await readingB).hash).toBe(expectedStreamHash('conn-b', 60_000));
+  });
+});
