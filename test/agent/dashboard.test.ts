@@ -63,7 +63,8 @@ describe('web dashboard', () => {
     const phone = await stack.agent('phone');
     const pc = await stack.agent('pc');
     await phone.heartbeatNow();
-    const http = await startSlowHttpServer(payload(2 * 1024 * 1024), { chunk: 16384, intervalMs: 10 });
+    // ~200 kB/s until the move, so the download is still running whatever Chromium's start-up time.
+    const http = await startSlowHttpServer(payload(2 * 1024 * 1024), { chunk: 2048, intervalMs: 10 });
     cleanups.push(http.close);
     const dir = mkdtempSync(join(tmpdir(), 'tsmp-ui-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
@@ -100,6 +101,7 @@ describe('web dashboard', () => {
     expect(reached).toBeGreaterThanOrEqual(5);
     await page.locator('#migrations tr[data-migration]').first().waitFor();
     tunnel.socket.end();
+    http.setChunk(256 * 1024);
 
     const deadline = Date.now() + 15_000;
     while (!pc.state.migrations.find((m) => m.state === 'handled') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));

@@ -78,4 +78,28 @@ describe(`M-TCP: SIGKILL the serving member mid-stream, eager push transfer (${R
     expect(totals.migrations).toBeGreaterThanOrEqual(REPETITIONS * 0.5);
     expect(elapsed).toBeLessThan(150_000);
   }, 180_000);
+
+  it('migrates when the serving member falls silent (SIGSTOP), with exact bytes', async () => {
+    const conn = await new MtcpClientConnection({ address: pool.members[0]!.address, silenceTimeoutMs: 600 }).connect();
+    const errors: Error[] = [];
+    conn.on('error', (e) => errors.push(e));
+    const length = 400_000;
+    request(conn, 'silence', length);
+    const reading = readHashed(conn, length, 15_000);
+    await new Promise((r) => setTimeout(r, 30));
+    const victim = members.get(conn.member)!;
+    victim.child.kill('SIGSTOP');
+    try {
+      const got = await reading;
+      expect(errors).toEqual([]);
+      expect(got.hash).toBe(expectedStreamHash('silence', length));
+      expect(conn.migrations[0]).toMatchObject({ trigger: 'failure', state: 'done', transfer: { source: 'store' } });
+      expect(conn.migrations[0]!.reason).toMatch(/^silent/);
+    } finally {
+      victim.child.kill('SIGCONT');
+      conn.destroy();
+      await killMember(victim);
+      members.set(victim.id, await spawnMember(poolFile, victim.id, RATE));
+    }
+  }, 30_000);
 });

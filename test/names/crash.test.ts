@@ -1,5 +1,5 @@
 /**
- * Crash safety (issue 3): the real server process (`node dist/cli/main.js nameserver`) is killed
+ * Crash safety (issue 3): the real server process (`tsmp nameserver`, from dist/) is killed
  * with SIGKILL while registrations are in flight; after a restart on the same database every
  * registration that was acknowledged is there and usable. Needs `npm run build` (npm test does it).
  */

@@ -1,9 +1,13 @@
-/** Runs the compiled CLI's `tsmp nameserver` as a real process (needs npm run build). */
+/**
+ * Runs `tsmp nameserver` as a real process (needs npm run build). The entry script loads only the
+ * name server's commands from dist/, so another part's unfinished CLI file cannot break it.
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const MAIN = join(import.meta.dirname, '../../dist/cli/main.js');
+const ENTRY = join(import.meta.dirname, 'nameserver-entry.mjs');
+const BUILT = join(import.meta.dirname, '../../dist/cli/commands/names.js');
 
 const children = new Set<ChildProcess>();
 
@@ -13,8 +17,8 @@ export function killAll(): void {
 }
 
 export function startNameServerProcess(args: string[], timeoutMs = 15_000): Promise<{ child: ChildProcess; url: string }> {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
-  const child = spawn(process.execPath, [MAIN, 'nameserver', '--listen', '127.0.0.1:0', ...args], {
+  if (!existsSync(BUILT)) throw new Error(`${BUILT} is missing: run npm run build first`);
+  const child = spawn(process.execPath, [ENTRY, 'nameserver', '--listen', '127.0.0.1:0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, TSMP_LOG: 'warn' },
   });

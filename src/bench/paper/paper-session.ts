@@ -28,6 +28,8 @@ export interface SessionOptions extends PaperNetwork {
    */
   proxyReceiveBuffer: number;
   backgroundBytesPerSec: number;
+  /** `cli`: the real `tsmp proxy` command (default); `lib`: the library, if the CLI cannot load. */
+  proxyLauncher?: 'cli' | 'lib';
   log?: Logger;
 }
 
@@ -95,8 +97,10 @@ export class PaperSession {
     const users = join(this.dir, 'users.json');
     writeFileSync(users, JSON.stringify({ [BOB]: { old: this.cred.old.token, new: this.cred.new.token }, [CAROL]: { bg: this.cred.bg.token } }));
     const addr = t.host('proxy').address;
-    const proxyChild = t.spawn('proxy', process.execPath, [CLI, 'proxy', '--listen', `${addr}:0`, '--control', `${addr}:0`,
-      '--users', users, '--max-buffer', String(o.proxyMaxBuffer)], {
+    const args = o.proxyLauncher === 'lib'
+      ? [here('./proxy-launcher-main.js'), `${addr}:0`, `${addr}:0`, users, String(o.proxyMaxBuffer)]
+      : [CLI, 'proxy', '--listen', `${addr}:0`, '--control', `${addr}:0`, '--users', users, '--max-buffer', String(o.proxyMaxBuffer)];
+    const proxyChild = t.spawn('proxy', process.execPath, args, {
       stdio: ['ignore', 'pipe', 'pipe'], maxOpenFiles: 65_536, env: { ...process.env, TSMP_LOG: process.env.TSMP_LOG ?? 'warn' },
     });
     proxyChild.stderr?.on('data', (c: Buffer) => { this.proxyStderr = (this.proxyStderr + c.toString()).slice(-8192); });

@@ -26,8 +26,10 @@ const streams = new Map<Socket, { offset: number; blocked: boolean }>();
 
 function startBulk(socket: Socket): void {
   // One large write per drain: the cheapest sender Node has, so the relay is the bottleneck.
+  // `writable` first: after the peer's FIN, write() returns an Error object (truthy), and the
+  // destroy comes only on the next tick, so testing its result alone would spin forever.
   const pump = () => {
-    while (!socket.destroyed && socket.write(BULK));
+    while (socket.writable && socket.write(BULK) === true);
   };
   socket.on('drain', pump);
   pump();
@@ -57,10 +59,10 @@ function startStream(socket: Socket): void {
 
 setInterval(() => {
   for (const [socket, s] of streams) {
-    if (s.blocked || socket.destroyed) continue;
+    if (s.blocked || !socket.writable) continue;
     const chunk = patternSlice(s.offset, streamChunk);
     s.offset += chunk.length;
-    if (!socket.write(chunk)) s.blocked = true;
+    if (socket.write(chunk) !== true) s.blocked = true;
   }
 }, streamIntervalMs).unref();
 

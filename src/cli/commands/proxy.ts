@@ -5,6 +5,8 @@ import { createLogger } from '../../common/logger.js';
 import { ConfigError } from '../../common/errors.js';
 import type { DeviceAuthenticator } from '../../proxy/auth/device-authenticator.js';
 import { UsersFileAuthenticator } from '../../proxy/auth/users-file-authenticator.js';
+import { NameServerAuthenticator } from '../../proxy/auth/nameserver-authenticator.js';
+import { migrationPushListener } from '../../proxy/migration/migration-push.js';
 import { Proxy } from '../../proxy/proxy.js';
 import { PROXY_DEFAULTS } from '../../proxy/proxy-options.js';
 import { parseByteSize, parseDuration } from '../parse-units.js';
@@ -62,6 +64,10 @@ export function registerProxyCommands(program: Command): void {
         { authenticator, logger },
       );
       const bound = await proxy.start();
+      if (authenticator instanceof NameServerAuthenticator) {
+        // With a name server, the target's agent is told of each migration over its push channel.
+        proxy.migrations.listeners.push(migrationPushListener(authenticator.client, () => bound.listen, logger));
+      }
       process.stdout.write(
         `tsmp proxy: devices on ${opts.listen.replace(/:\d+$/, '')}:${bound.listen.port}, control API on ${tls ? 'https' : 'http'}://${bound.control?.host}:${bound.control?.port}\n`,
       );
@@ -77,7 +83,6 @@ async function buildAuthenticator(opts: ProxyCliOptions): Promise<DeviceAuthenti
   if (opts.users && opts.nameserver) throw new ConfigError('give either --users or --nameserver, not both');
   if (opts.users) return UsersFileAuthenticator.fromFile(opts.users);
   if (opts.nameserver) {
-    const { NameServerAuthenticator } = await import('../../proxy/auth/nameserver-authenticator.js');
     return NameServerAuthenticator.fromUrl(opts.nameserver, opts.ca ? { ca: readFileSync(opts.ca) } : {});
   }
   // There is no unauthenticated mode (issue 2, "Bad input and security").

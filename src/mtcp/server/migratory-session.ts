@@ -53,6 +53,7 @@ export class MigratorySession extends EventEmitter implements MtcpSession {
   private queue: Buffer[] = [];
   private queued = 0;
   private paused = false;
+  private gated = false;
   private inputEnded = false;
   private endDelivered = false;
   private outputEnded = false;
@@ -244,7 +245,14 @@ export class MigratorySession extends EventEmitter implements MtcpSession {
     return { record, log };
   }
 
+  /** Holds input back until the connection handler has set itself up (server/mtcp-server.ts). */
+  gate(closed: boolean): void {
+    this.gated = closed;
+    if (!closed) this.flushInput();
+  }
+
   private flushInput(): void {
+    if (this.gated) return;
     while (!this.paused && !this.closed && this.queue.length > 0) {
       const c = this.queue.shift()!;
       this.queued -= c.length;

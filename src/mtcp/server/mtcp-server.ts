@@ -143,14 +143,28 @@ export class MtcpServer extends EventEmitter {
     this.runHandler(session);
   }
 
-  private runHandler(session: MtcpSession): void {
+  /**
+   * Runs the handler with the session's input held back until it has returned (and its promise
+   * resolved), so no byte, replayed or fresh, is emitted before the handler listens.
+   */
+  private runHandler(session: MigratorySession | PlainSession): void {
+    session.gate(true);
     this.emit('session', session);
-    Promise.resolve()
-      .then(() => this.opts.handler(session))
-      .catch((err: unknown) => {
+    let result: void | Promise<void>;
+    try {
+      result = this.opts.handler(session);
+    } catch (err) {
+      this.logger.warn({ err, cid: session.id }, 'connection handler failed');
+      session.destroy();
+      return;
+    }
+    Promise.resolve(result).then(
+      () => session.gate(false),
+      (err: unknown) => {
         this.logger.warn({ err, cid: session.id }, 'connection handler failed');
         session.destroy();
-      });
+      },
+    );
   }
 
   private async onHello(socket: Socket, decoder: FrameDecoder, frame: Frame, rest: Frame[]): Promise<void> {

@@ -14,6 +14,7 @@ export class PlainSession extends EventEmitter implements MtcpSession {
   private written = 0;
   private consumed = 0;
   private paused = false;
+  private gated = false;
   private queue: Buffer[] = [];
   private closed = false;
   private inputEnded = false;
@@ -78,7 +79,14 @@ export class PlainSession extends EventEmitter implements MtcpSession {
     this.flush();
   }
 
+  /** Holds input back until the connection handler has set itself up (server/mtcp-server.ts). */
+  gate(closed: boolean): void {
+    this.gated = closed;
+    if (!closed) this.flush();
+  }
+
   private flush(): void {
+    if (this.gated) return;
     while (!this.paused && this.queue.length > 0) {
       const c = this.queue.shift()!;
       this.consumed += c.length;

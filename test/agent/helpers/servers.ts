@@ -8,7 +8,7 @@ import { listen } from './sockets.js';
 export async function startSlowHttpServer(body: Buffer, options: { chunk?: number; intervalMs?: number } = {}) {
   const head = Buffer.from(`HTTP/1.0 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`);
   const response = Buffer.concat([head, body]);
-  const chunk = options.chunk ?? 8192;
+  let chunk = options.chunk ?? 8192;
   const intervalMs = options.intervalMs ?? 10;
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
@@ -32,6 +32,10 @@ export async function startSlowHttpServer(body: Buffer, options: { chunk?: numbe
   return {
     port,
     response,
+    /** Changes the bytes sent per tick, e.g. to finish quickly once a test has migrated. */
+    setChunk: (bytes: number) => {
+      chunk = bytes;
+    },
     close: () => {
       for (const s of sockets) s.destroy();
       server.close();

@@ -19,7 +19,7 @@ function el(tag, attrs = {}, ...children) {
 
 const rate = (b) => (b >= 1e6 ? `${(b / 1e6).toFixed(1)} MB/s` : b >= 1e3 ? `${(b / 1e3).toFixed(0)} kB/s` : `${b} B/s`);
 const bytes = (b) => (b >= 1e6 ? `${(b / 1e6).toFixed(2)} MB` : b >= 1e3 ? `${(b / 1e3).toFixed(1)} kB` : `${b} B`);
-const ms = (a, b) => (a && b ? `${Math.max(0, b - a)} ms` : '–');
+const ms = (a, b) => (a && b ? `${Math.max(0, Math.round(b - a))} ms` : "–");
 const shortDid = (did) => (did ? did.split('.')[0] : '–');
 const ago = (iso) => {
   if (!iso) return 'never';
@@ -119,7 +119,7 @@ function renderLive() {
   const names = bad ? [...PHASES.filter((n) => p[n]), m.state === 'failed' ? 'failed' : 'rolledBack'] : PHASES;
   document.getElementById('phases').replaceChildren(
     ...names.map((n) =>
-      el('li', { class: `${p[n] ? 'reached' : ''} ${bad && !PHASES.includes(n) ? 'bad' : ''}`, 'data-phase': n }, n, el('span', { class: 't' }, p[n] && t0 ? `+${p[n] - t0} ms` : '')),
+      el('li', { class: `${p[n] ? 'reached' : ''} ${bad && !PHASES.includes(n) ? 'bad' : ''}`, 'data-phase': n }, n, el('span', { class: 't' }, p[n] && t0 ? `+${Math.round(p[n] - t0)} ms` : '')),
     ),
   );
   document.getElementById('live-summary').textContent = FINAL.has(m.state)
