@@ -1,7 +1,7 @@
 /**
  * Name-server benchmark (issue 3, "Benchmark"): with 100,000 registered devices, resolutions per
  * second with p50/p99 and sustained heartbeats per second, over HTTP against the real server
- * process (`node dist/cli/main.js nameserver`), on SQLite and, when reachable, PostgreSQL. The
+ * process (`node dist/names/server-main.js nameserver`), on SQLite and, when reachable, PostgreSQL. The
  * paper assumed 200 ms per name-server request and cited 600 requests/s; the issue's targets on
  * SQLite are ≥ 20,000 resolutions/s with p99 < 5 ms and ≥ 10,000 heartbeats/s.
  * The load generator runs in this process, so server and client share the machine's 2 cores.
@@ -19,7 +19,7 @@ import { SqliteStore } from '../names/store/sqlite-store.js';
 import { runLoad, type LoadResult } from './names-load.js';
 import { measureInProcess } from './names-inprocess.js';
 
-const MAIN = join(dirname(fileURLToPath(import.meta.url)), '../cli/main.js');
+const MAIN = join(dirname(fileURLToPath(import.meta.url)), '../names/server-main.js');
 const SERVICE_KEY = 'bench-service-key-0123456789';
 const DEVICES_PER_USER = 5;
 const PG_URL = process.env.TSMP_BENCH_PG_URL ?? process.env.TSMP_TEST_PG_URL ?? 'postgres://tsmp:tsmp@127.0.0.1:5432/tsmp_test';

@@ -31,6 +31,8 @@ export interface NameServerOptions {
   bodyLimit?: number;
   /** WebSocket ping period. @default 30000 */
   pushPingIntervalMs?: number;
+  /** A push session with more unsent bytes than this is closed (a peer that never reads). @default 1 MiB */
+  pushMaxBufferedBytes?: number;
   log?: Logger;
 }
 
@@ -51,7 +53,7 @@ export class NameServer {
     const fanout: Fanout = store instanceof PostgresStore ? await PgFanout.open(opts.db, store.pool, store.schema, log) : new LocalFanout();
     const settings = service.ctx.settings;
     const hub = new PushHub(
-      { maxBufferedBytes: 1 << 20, maxSubscriptions: 100_000, sweepIntervalMs: Math.max(50, Math.floor(settings.heartbeatIntervalMs / 2)) },
+      { maxBufferedBytes: opts.pushMaxBufferedBytes ?? 1 << 20, maxSubscriptions: 100_000, sweepIntervalMs: Math.max(50, Math.floor(settings.heartbeatIntervalMs / 2)) },
       fanout,
       (dids) => service.presence.current(dids),
       log,

@@ -1,7 +1,8 @@
 import { ConfigError } from '../common/errors.js';
 import type { HostPort } from '../common/host-port.js';
 import type { Logger } from '../common/logger.js';
-import type { DeviceAuthenticator } from './auth/device-authenticator.js';
+import type { DeviceAuthenticator, DeviceIdentity } from './auth/device-authenticator.js';
+import type { AttachingDevice } from './relay/relay-connection.js';
 
 export interface ProxyOptions {
   /** Where devices connect with SOCKS5 or HTTP CONNECT. @default 127.0.0.1:1080 */
@@ -35,6 +36,22 @@ export interface ProxyOptions {
 export interface ProxyComponents {
   authenticator: DeviceAuthenticator;
   logger?: Logger;
+  /** Set in a worker of a multi-process proxy (`--workers`): see `src/proxy/cluster/`. */
+  cluster?: ClusterHooks;
+}
+
+/**
+ * How one worker of a multi-process proxy reaches migrations held by another. A target device's
+ * connection lands on whichever worker the kernel picks; if another worker holds the migration,
+ * the socket is handed over to it.
+ */
+export interface ClusterHooks {
+  /** Hex digit prefixed to this worker's connection and migration ids. */
+  idPrefix: string;
+  /** The worker that holds a migration this device may attach to, if another one does. */
+  findOwner(identity: DeviceIdentity, destination: string, ticket: string | undefined): Promise<number | undefined>;
+  /** Passes an accepted device socket to the worker that holds the migration. */
+  handoff(owner: number, dev: AttachingDevice, connectedAt: number, destination: string, ticket: string | undefined): Promise<void>;
 }
 
 export type ResolvedProxyOptions = Required<Omit<ProxyOptions, 'tls' | 'control'>> & Pick<ProxyOptions, 'tls'> & {

@@ -4,6 +4,7 @@ import { nowMs } from '../common/clock.js';
 import { formatHostPort, type HostPort } from '../common/host-port.js';
 import { silentLogger, type Logger } from '../common/logger.js';
 import type { DeviceAuthenticator } from './auth/device-authenticator.js';
+import { LocalControlBackend } from './control/control-backend.js';
 import { buildControlServer } from './control/control-server.js';
 import { ProxyMetrics } from './control/metrics.js';
 import { DialError, dialDestination } from './front/dial.js';
@@ -11,7 +12,7 @@ import { createFrontHandler, type FrontHandler } from './front/front-server.js';
 import type { PendingConnect } from './front/types.js';
 import { setUserTimeout } from './kernel/tcp-info.js';
 import { MigrationManager } from './migration/migration-manager.js';
-import { resolveProxyOptions, type ProxyComponents, type ProxyOptions, type ResolvedProxyOptions } from './proxy-options.js';
+import { resolveProxyOptions, type ClusterHooks, type ProxyComponents, type ProxyOptions, type ResolvedProxyOptions } from './proxy-options.js';
 import { ConnectionRegistry } from './registry/connection-registry.js';
 import { RelayConnection, type AttachingDevice } from './relay/relay-connection.js';
 import { ticketOf } from './migration/ticket-destination.js';
@@ -23,8 +24,9 @@ import { ticketOf } from './migration/ticket-destination.js';
  */
 export class Proxy {
   readonly options: ResolvedProxyOptions;
-  readonly connections = new ConnectionRegistry();
+  readonly connections: ConnectionRegistry;
   readonly migrations: MigrationManager;
+  private readonly cluster: ClusterHooks | undefined;
   readonly metrics: ProxyMetrics;
   private readonly authenticator: DeviceAuthenticator;
   private readonly log: Logger;
@@ -38,17 +40,20 @@ export class Proxy {
     this.options = resolveProxyOptions(options);
     this.authenticator = components.authenticator;
     this.log = components.logger ?? silentLogger;
+    this.cluster = components.cluster;
+    const idPrefix = this.cluster?.idPrefix ?? '';
+    this.connections = new ConnectionRegistry(idPrefix);
     this.migrations = new MigrationManager(
       this.connections,
-      { migrationTimeoutMs: this.options.migrationTimeoutMs, drainWaitMs: this.options.drainWaitMs, historySize: 10_000 },
+      { migrationTimeoutMs: this.options.migrationTimeoutMs, drainWaitMs: this.options.drainWaitMs, historySize: 10_000, idPrefix },
       this.log,
     );
-    this.metrics = new ProxyMetrics(this.connections, this.migrations);
     const handle = createFrontHandler(
       { authenticator: this.authenticator, logger: this.log, onConnect: (pending) => this.route(pending) },
       { handshakeTimeoutMs: this.options.handshakeTimeoutMs, maxHttpHeaderBytes: this.options.maxHeaderBytes },
     );
     this.front_ = handle;
+    this.metrics = new ProxyMetrics(this.connections, this.migrations, () => handle.stats());
     // allowHalfOpen: a device's FIN is an ordinary half-close passed to the server (issue 2).
     this.front = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
       this.acceptedAt.set(socket, nowMs());
@@ -71,9 +76,8 @@ export class Proxy {
     if (this.options.control) {
       this.control = buildControlServer({
         authenticator: this.authenticator,
-        connections: this.connections,
-        migrations: this.migrations,
-        metrics: this.metrics,
+        backend: new LocalControlBackend(this.connections, this.migrations),
+        metrics: async () => ({ contentType: this.metrics.registry.contentType, text: await this.metrics.registry.metrics() }),
         ...(this.options.tls ? { tls: this.options.tls } : {}),
       });
       await this.control.listen({ host: this.options.control.host, port: this.options.control.port });
@@ -102,6 +106,12 @@ export class Proxy {
     const ticket = ticketOf(pending.destination.host);
     const migration = this.migrations.match(pending.identity, destination, ticket);
     if (migration) return this.attach(pending, migration.id);
+    const owner = await this.cluster?.findOwner(pending.identity, destination, ticket);
+    if (owner !== undefined && this.cluster) {
+      pending.accept({ address: '0.0.0.0', port: 0 });
+      await this.cluster.handoff(owner, this.attaching(pending), this.acceptedAt.get(pending.socket) ?? nowMs(), destination, ticket);
+      return;
+    }
     if (ticket !== undefined) {
       pending.reject('not-allowed'); // unknown, used, expired, or another device's ticket
       return;
@@ -139,17 +149,29 @@ export class Proxy {
     this.log.debug({ conn: conn.id, did: pending.identity.did, destination }, 'relaying');
   }
 
-  private async attach(pending: PendingConnect, migrationId: string): Promise<void> {
-    const migration = this.migrations.get(migrationId)!;
+  private attach(pending: PendingConnect, migrationId: string): Promise<void> {
     pending.accept({ address: '0.0.0.0', port: 0 });
+    return this.adopt(this.attaching(pending), migrationId, this.acceptedAt.get(pending.socket) ?? nowMs());
+  }
+
+  /**
+   * Attaches a device whose handshake is done (here, or in another worker that handed the socket
+   * over) to a waiting migration of this proxy.
+   */
+  async adopt(dev: AttachingDevice, migrationId: string, connectedAt: number): Promise<void> {
+    const migration = this.migrations.get(migrationId);
+    if (!migration) {
+      dev.socket.destroy();
+      return;
+    }
     try {
-      await this.migrations.attach(migration, this.attaching(pending), this.acceptedAt.get(pending.socket) ?? nowMs());
+      await this.migrations.attach(migration, dev, connectedAt);
       const t = migration.toJSON().timings as Record<string, number | undefined>;
       if (t.connectToFirstByteMs !== undefined) this.metrics.migrationLatency.observe({ phase: 'connect_to_first_byte' }, t.connectToFirstByteMs / 1000);
       if (t.requestToResumeMs !== undefined) this.metrics.migrationLatency.observe({ phase: 'request_to_resume' }, t.requestToResumeMs / 1000);
     } catch (err) {
       this.log.info({ migration: migrationId, err: (err as Error).message }, 'attach failed');
-      pending.socket.destroy();
+      dev.socket.destroy();
     }
   }
 

@@ -4,6 +4,7 @@ import type { NameServer } from '../../src/names/name-server.js';
 import { NameServerClient } from '../../src/names/client/name-server-client.js';
 import { NameServerHttpError } from '../../src/names/errors.js';
 import { PASSWORD, SERVICE_KEY, startTestServer, userWithDevices } from './helpers.js';
+import * as schemas from '../../src/names/api/schemas.js';
 
 let server: NameServer;
 beforeAll(async () => {
@@ -34,6 +35,7 @@ describe('name server API', () => {
     expect(json.openapi).toBe('3.1.0');
     for (const p of ['/v1/users', '/v1/heartbeat', '/v1/sync', '/v1/push/{did}', '/v1/devices/{did}', '/v1/pairings/claim']) expect(json.paths[p]).toBeDefined();
     expect(json.paths['/v1/users'].post.requestBody.content['application/json'].schema.properties.uid).toBeDefined();
+    expect(Object.keys(json.paths['/v1/devices/{did}'].get.responses['200'].content['application/json'].schema.properties).sort()).toEqual(['agent', 'coa', 'did', 'lastSeen', 'status']);
   });
 
   it('registers a user and a device, and returns the token once', async () => {
@@ -82,8 +84,10 @@ describe('name server API', () => {
 
   it('resolves a DID for the same user, a proxy, and nobody else', async () => {
     const { devices } = await userWithDevices(server.url, 'res@example.org', ['phone', 'pc']);
-    await devices[0]!.client.heartbeat({ coa: '198.18.1.1:5000', control: '127.0.0.1:7100', groupModified: 0 });
+    const hb = await devices[0]!.client.heartbeat({ coa: '198.18.1.1:5000', control: '127.0.0.1:7100', groupModified: 0 });
+    expect(schemas.heartbeatReply.strict().parse(hb)).toEqual(hb); // the reply is what the OpenAPI document says
     const r = await devices[1]!.client.resolve(devices[0]!.did);
+    expect(schemas.resolutionSchema.strict().parse(r)).toEqual(r);
     expect(r).toMatchObject({ did: devices[0]!.did, status: 'online', coa: '198.18.1.1:5000', agent: { control: '127.0.0.1:7100' } });
     expect(Date.parse(r.lastSeen!)).toBeGreaterThan(Date.now() - 5000);
     const proxy = new NameServerClient({ url: server.url, auth: { serviceKey: SERVICE_KEY } });
@@ -118,7 +122,7 @@ describe('name server API', () => {
 
 describe('rate limits', () => {
   it('limits password endpoints per address with 429', async () => {
-    const limited = await startTestServer({ rateLimits: { password: { max: 3, timeWindow: 60_000 }, verify: { max: 3, timeWindow: 60_000 } } });
+    const limited = await startTestServer({ rateLimits: { password: { max: 3, timeWindow: 60_000 }, verify: { max: 3, timeWindow: 60_000 }, mixed: { max: 3, timeWindow: 60_000 } } });
     try {
       const anon = new NameServerClient({ url: limited.url });
       const codes: number[] = [];
@@ -127,6 +131,12 @@ describe('rate limits', () => {
       const proxy = anon.withAuth({ serviceKey: SERVICE_KEY });
       for (let i = 0; i < 5; i++) expect(await proxy.verifyDevice('pc.a@example.org', 'x')).toBeNull();
       expect(await codeOf(anon.verifyDevice('pc.a@example.org', 'x').then(() => anon.verifyDevice('pc.a@example.org', 'x')).then(() => anon.verifyDevice('pc.a@example.org', 'x')).then(() => anon.verifyDevice('pc.a@example.org', 'x')))).toEqual([429, 'ERR_RATE_LIMITED']);
+      // Resolution takes a password too, so it is bounded; proxies with the service key are not.
+      const guesser = anon.withAuth({ uid: 'u0@example.org', password: 'guess' });
+      const resolves: number[] = [];
+      for (let i = 0; i < 4; i++) resolves.push(await codeOf(guesser.resolve('pc.u0@example.org')).then(([st]) => st));
+      expect(resolves).toEqual([401, 401, 401, 429]);
+      for (let i = 0; i < 4; i++) expect(await codeOf(proxy.resolve('pc.u0@example.org'))).toEqual([404, 'ERR_NOT_FOUND']);
     } finally {
       await limited.close();
     }

@@ -21,7 +21,7 @@ export async function startTestServer(over: Partial<NameServerOptions> = {}): Pr
   return NameServer.start({
     db: ':memory:',
     port: 0,
-    rateLimits: { password: { max: 10_000, timeWindow: 60_000 }, verify: { max: 10_000, timeWindow: 60_000 } },
+    rateLimits: { password: { max: 10_000, timeWindow: 60_000 }, verify: { max: 10_000, timeWindow: 60_000 }, mixed: { max: 10_000, timeWindow: 60_000 } },
     ...over,
     settings: { scryptCost: FAST_SCRYPT, serviceKey: SERVICE_KEY, ...over.settings },
   });

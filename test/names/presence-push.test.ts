@@ -90,6 +90,8 @@ describe('push channel', () => {
     const proxy = new NameServerClient({ url: server.url, auth: { serviceKey: SERVICE_KEY } });
     await expect(proxy.push(devices[0]!.did, { type: 'migration' })).rejects.toMatchObject({ status: 409, code: 'ERR_AGENT_NOT_CONNECTED' });
     await expect(proxy.push(devices[0]!.did, { type: 'migration', pad: 'x'.repeat(8000) })).rejects.toMatchObject({ status: 413 });
+    // Types the name server itself sends cannot be forged through a push.
+    for (const type of ['hello', 'revoked', 'coa']) await expect(proxy.push(devices[0]!.did, { type })).rejects.toMatchObject({ status: 400 });
   });
 
   it('refuses bad credentials and users on the WebSocket', async () => {
@@ -103,7 +105,7 @@ describe('push channel', () => {
         ws.on('error', () => {});
       });
     expect(await status(basicHeader(devices[0]!.did, 'wrong'))).toBe(401);
-    expect(await status(basicHeader('wsauth@example.org', PASSWORD))).toBe(403);
+    expect(await status(basicHeader('wsauth@example.org', PASSWORD))).toBe(401); // users have no push channel
     expect(await status('Bearer nope')).toBe(401);
     expect(await status(basicHeader(devices[0]!.did, devices[0]!.token))).toBe(101);
   });
@@ -151,6 +153,35 @@ describe('push reconnect', () => {
       agent.close();
       await server.close();
       tmp.cleanup();
+    }
+  });
+});
+
+describe('push backpressure', () => {
+  it('closes an agent session that stops reading once its unsent bytes pass the bound', async () => {
+    const server = await startTestServer({ pushMaxBufferedBytes: 64 * 1024 });
+    try {
+      const { devices } = await userWithDevices(server.url, 'slow@example.org', ['phone']);
+      const ws = new WebSocket(server.url.replace('http', 'ws') + '/v1/push', { headers: { authorization: basicHeader(devices[0]!.did, devices[0]!.token) } });
+      await new Promise<void>((resolve, reject) => {
+        ws.once('message', () => resolve());
+        ws.once('error', reject);
+      });
+      // Stop reading: the kernel buffers fill, then the server's send queue grows.
+      (ws as unknown as { _socket: { pause(): void } })._socket.pause();
+      const proxy = new NameServerClient({ url: server.url, auth: { serviceKey: SERVICE_KEY } });
+      const pad = 'x'.repeat(7000);
+      let sent = 0;
+      while (server.hub.agentSessions(devices[0]!.did) > 0 && sent < 5000) {
+        await proxy.push(devices[0]!.did, { type: 'bulk', pad }).catch(() => null);
+        sent++;
+      }
+      expect(server.hub.agentSessions(devices[0]!.did)).toBe(0);
+      expect(sent).toBeGreaterThan(10); // the kernel's buffers fill first: the bound, not a fluke, closed it
+      expect(sent).toBeLessThan(5000);
+      ws.terminate();
+    } finally {
+      await server.close();
     }
   });
 });

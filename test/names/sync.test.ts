@@ -99,6 +99,17 @@ describe('sync through the name server', () => {
     }
   });
 
+  it('a replica ahead of the server (restored database) starts over and converges', async () => {
+    const { devices } = await userWithDevices(server.url, 'ahead@example.org', ['pc']);
+    const r = new NamespaceReplica(devices[0]!.did, { did: devices[0]!.did, seq: 999, entries: [], pending: [] });
+    r.set('un:kept', 'kept@example.org', 5);
+    await devices[0]!.client.syncReplica(r);
+    const fresh = new NamespaceReplica(devices[0]!.did);
+    await devices[0]!.client.syncReplica(fresh);
+    expect([...fresh.state()]).toEqual([['un:kept', 'kept@example.org']]);
+    expect(r.toJSON().seq).toBe(1);
+  });
+
   it('refuses entries made in another device’s name', async () => {
     const { devices } = await userWithDevices(server.url, 'forge@example.org', ['pc']);
     await expect(devices[0]!.client.sync(0, [e('forged01', 1, 'phone.forge@example.org', 'un:x', 'x@y.z')])).rejects.toMatchObject({ status: 400 });

@@ -24,14 +24,14 @@ describe('bench and netem pure parts', () => {
     const s = parseSsInfo(text, '198.18.2.2');
     expect(s).toEqual([{ state: 'ESTAB', ssthresh: 82, cwnd: 10, bytesAcked: 800103, retrans: '0/2' }]);
     const d = tcpDelta({ rtos: 1, retransSegs: 5, lossProbes: 0, sockets: s }, { rtos: 1, retransSegs: 7, lossProbes: 0, sockets: [] });
-    expect(d).toEqual({ rtos: 0, retransSegs: 2, ssthreshBefore: 82, ssthreshAfter: null });
+    expect(d).toEqual({ rtos: 0, retransSegs: 2, ssthreshBefore: 82, ssthreshAfter: null, socketAfter: false });
   });
 
   it('adds the lower bound up from link delays and the cached bytes', () => {
     const wlan = { upMs: 19, downMs: 19, rateKbit: 1000 };
     const umts = { upMs: 370, downMs: 370, rateKbit: 1000 };
     const b = migrationLowerBound(umts, wlan, 12_500);
-    expect(b).toEqual({ requestMs: 370, notifyMs: 19, handshakeMs: 38, negotiationMs: 19, flushMs: 100, totalMs: 546 });
+    expect(b).toEqual({ requestMs: 370, notifyMs: 19, handshakeMs: 38, negotiationMs: 19, flushMs: 100, signallingMs: 446, totalMs: 546 });
   });
 
   it('places the seam between two devices\' streams', () => {

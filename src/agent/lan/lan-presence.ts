@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Bonjour, type Service } from 'bonjour-service';
 import { silentLogger, type Logger } from '../../common/logger.js';
 
@@ -45,14 +45,17 @@ export class LanPresence {
   readonly #o: LanPresenceOptions;
   readonly #logger: Logger;
   readonly #listeners = new Set<(peer: LanPeer) => void>();
+  readonly #instance: string;
 
   constructor(options: LanPresenceOptions) {
     this.#o = options;
     this.#logger = options.logger ?? silentLogger;
-    this.#bonjour = new Bonjour(options.interface ? { interface: options.interface } : {}, (err: Error) => this.#logger.warn({ err: err.message }, 'mDNS error'));
-    const suffix = Math.random().toString(16).slice(2, 6);
+    // The options go to multicast-dns, though typed as a service config. With `interface` alone it
+    // would bind to that unicast address, and Linux delivers no multicast to such a socket.
+    this.#bonjour = new Bonjour((options.interface ? { interface: options.interface, bind: '0.0.0.0' } : {}) as never, (err: Error) => this.#logger.warn({ err: err.message }, 'mDNS error'));
+    this.#instance = `${options.device}-${randomBytes(2).toString('hex')}`;
     this.#bonjour.publish({
-      name: `${options.device}-${suffix}`,
+      name: this.#instance,
       type: SERVICE_TYPE,
       port: options.port,
       txt: { v: '1', d: options.device, s: options.state, ...(options.uid ? { u: uidTag(options.uid) } : {}) },
@@ -99,7 +102,7 @@ export class LanPresence {
 
   #up(s: Service): void {
     const txt = (s.txt ?? {}) as Record<string, string>;
-    if (txt.v !== '1' || !txt.d || s.port === this.#o.port) return;
+    if (txt.v !== '1' || !txt.d || s.name === this.#instance) return;
     const peer: LanPeer = {
       instance: s.name,
       device: txt.d,

@@ -46,6 +46,7 @@ export class Socks5NoAuthServerHandshake {
       switch (this.state) {
         case STATES.GREETING: {
           //  |VER | NMETHODS | METHODS  |
+          if (this.#buffer.length >= 1 && this.#buffer[0] !== SOCKS_VERSION) return this.#fail(step, `not SOCKS5 (version byte ${this.#buffer[0]})`);
           if (this.#buffer.length < 2) return step;
           if (this.#buffer[0] !== SOCKS_VERSION) return this.#fail(step, `not SOCKS5 (version byte ${this.#buffer[0]})`);
           const n = this.#buffer[1]!;

@@ -11,7 +11,8 @@ import { emit, fail, nowMs, onCommands } from './role-io.js';
  *   alternative), writing every byte received to `out`; optionally requests the migration to
  *   `migrate.to` at `migrate.afterMs` (the paper: the old device requests it at the 5th second)
  *   or aborts at `abortAfterMs`.
- * - `listen-push`: waits for a Migration-To-Request push and attaches to the migrated stream by
+ * - `await-push`: holds a channel open to the push stand-in (as an agent holds its control
+ *   channel), waits for a Migration-To-Request and attaches to the migrated stream by
  *   opening a CONNECT tunnel to the same destination (docs/CONTRACTS.md, "How the target device
  *   picks the stream up").
  */
@@ -86,30 +87,31 @@ async function download(cmd: Download): Promise<void> {
   }
 }
 
-async function listenPush(address: string): Promise<void> {
-  const server = net.createServer((sock) => {
-    let text = '';
-    sock.setEncoding('utf8');
-    sock.on('data', (c: string) => {
-      text += c;
-      const nl = text.indexOf('\n');
-      if (nl < 0) return;
-      sock.end();
-      const push = JSON.parse(text.slice(0, nl)) as { via: ProxyCredentials; destination: string; out: string; migration: string };
-      emit('push', { tag: 'attach', migration: push.migration });
-      connectTunnel(push.via, push.destination).then(({ socket, rest }) => {
-        emit('tunnel', { tag: 'attach' });
-        sink('attach', socket, rest, push.out);
-      }).catch(fail);
-    });
-    sock.on('error', () => {});
+/** Opens the push channel to the proxy side and attaches when a push arrives on it. */
+async function awaitPush(host: string, port: number): Promise<void> {
+  const sock = net.connect(port, host);
+  sock.setNoDelay(true);
+  await new Promise<void>((res, rej) => sock.once('connect', res).once('error', rej));
+  emit('push-channel');
+  let text = '';
+  sock.setEncoding('utf8');
+  sock.on('data', (c: string) => {
+    text += c;
+    const nl = text.indexOf('\n');
+    if (nl < 0) return;
+    sock.destroy();
+    const push = JSON.parse(text.slice(0, nl)) as { via: ProxyCredentials; destination: string; out: string; migration: string };
+    emit('push', { tag: 'attach', migration: push.migration });
+    connectTunnel(push.via, push.destination).then(({ socket, rest }) => {
+      emit('tunnel', { tag: 'attach' });
+      sink('attach', socket, rest, push.out);
+    }).catch(fail);
   });
-  await new Promise<void>((res) => server.listen(0, address, res));
-  emit('push-listening', { port: (server.address() as net.AddressInfo).port });
+  sock.on('error', () => {});
 }
 
 onCommands(async (cmd) => {
   if (cmd.op === 'download') await download(cmd as unknown as Download);
-  else if (cmd.op === 'listen-push') await listenPush(String(cmd.address));
+  else if (cmd.op === 'await-push') await awaitPush(String(cmd.host), Number(cmd.port));
   else fail(`unknown op ${String(cmd.op)}`);
 });

@@ -96,11 +96,12 @@ export async function runMigration(from: Access, to: Access, o: RunOptions, full
   try {
     const oldDev = s.devices.old!;
     const newDev = s.devices.new!;
-    newDev.send({ op: 'listen-push', address: s.topo.host('new').address });
-    const pushPort = Number((await newDev.waitFor((e) => e.ev === 'push-listening', 'push listener', 15_000)).port);
+    s.push.send({ op: 'listen', address: s.topo.host('proxy').address });
+    const pushPort = Number((await s.push.waitFor((e) => e.ev === 'push-listening', 'push listener', 15_000)).port);
+    newDev.send({ op: 'await-push', host: s.topo.host('proxy').address, port: pushPort });
+    await newDev.waitFor((e) => e.ev === 'push-channel', 'push channel', 15_000);
     const newOut = join(s.dir, 'new.bin');
-    s.push.send({ op: 'arm', control: s.control, cred: s.cred.new, device: { host: s.topo.host('new').address, port: pushPort },
-      via: s.via('new'), out: newOut, pollMs: 2, timeoutMs: MIGRATE_AT_MS + 120_000 });
+    s.push.send({ op: 'arm', control: s.control, cred: s.cred.new, via: s.via('new'), out: newOut, pollMs: 2, timeoutMs: MIGRATE_AT_MS + 120_000 });
     await s.push.waitFor((e) => e.ev === 'armed', 'push armed', 15_000);
 
     const oldOut = join(s.dir, 'old.bin');

@@ -67,8 +67,9 @@ export async function readTcpState(topo: Topology, host: string, peer: string): 
 }
 
 /** What changed across a migration; the target is zero RTOs and an unchanged ssthresh. */
-export function tcpDelta(before: TcpState, after: TcpState): { rtos: number; retransSegs: number; ssthreshBefore: number | null; ssthreshAfter: number | null } {
+export function tcpDelta(before: TcpState, after: TcpState): { rtos: number; retransSegs: number; ssthreshBefore: number | null; ssthreshAfter: number | null; socketAfter: boolean } {
   return {
+    socketAfter: after.sockets.length > 0,
     rtos: after.rtos - before.rtos,
     retransSegs: after.retransSegs - before.retransSegs,
     ssthreshBefore: before.sockets[0]?.ssthresh ?? null,

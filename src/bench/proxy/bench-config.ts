@@ -11,7 +11,9 @@ export interface ProxyBenchConfig {
   rateConcurrency: number;
   rateDurationMs: number;
   migrationConnections: number;
+  /** Migrations per round. */
   migrations: number;
+  migrationRounds: number;
   idleConnections: number;
   /** Threads of the haproxy baseline (the issue: `nbthread 2`). */
   haproxyThreads: number;
@@ -23,14 +25,15 @@ export interface ProxyBenchConfig {
 
 const FULL: Omit<ProxyBenchConfig, 'proxyArgs'> = {
   quick: false,
-  repeats: 5,
+  repeats: 7,
   bulkConnections: [1, 100],
   bulkWarmupMs: 500,
-  bulkDurationMs: 2500,
+  bulkDurationMs: 2000,
   rateConcurrency: 64,
-  rateDurationMs: 2500,
+  rateDurationMs: 2000,
   migrationConnections: 1000,
   migrations: 200,
+  migrationRounds: 3,
   idleConnections: 10_000,
   haproxyThreads: 2,
   timeoutMs: 15_000,
@@ -44,8 +47,9 @@ const QUICK: Omit<ProxyBenchConfig, 'proxyArgs'> = {
   bulkDurationMs: 1000,
   rateDurationMs: 1000,
   migrationConnections: 300,
-  migrations: 60,
-  idleConnections: 5_000,
+  migrations: 50,
+  migrationRounds: 2,
+  idleConnections: 3_000,
 };
 
 /**

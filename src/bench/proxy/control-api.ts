@@ -34,6 +34,7 @@ export interface MigrationView {
   state: 'pausing' | 'waiting' | 'attaching' | 'done' | 'rolled-back' | 'failed';
   fromOffset: number | null;
   bytesReplayed: number;
+  phases?: Record<string, number>;
   timings?: {
     connectToFirstByteMs?: number;
     connectToResumeMs?: number;

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ProxyBenchError } from './errors.js';
+import { closeGracefully } from './graceful-close.js';
 import { dial, mapLimit } from './socks-dial.js';
 import { MODE } from './source-protocol.js';
 import type { Target } from './targets.js';
@@ -20,6 +21,8 @@ export interface BulkResult {
   seconds: number;
   /** Bytes per second received by the load generator, all connections together. */
   bytesPerSecond: number;
+  /** Connections that did not close within the bound after our FIN (must be 0). */
+  unclosed: number;
 }
 
 /**
@@ -47,8 +50,10 @@ export async function runBulk(args: BulkArgs): Promise<BulkResult> {
     await sleep(args.durationMs);
     const b1 = bytes;
     const seconds = (performance.now() - t0) / 1000;
+    measuring = false;
     if (broken > 0) throw new ProxyBenchError(`${broken} bulk connection(s) through ${args.target.kind} closed during the measurement`);
-    return { connections: args.connections, bytes: b1 - b0, seconds, bytesPerSecond: (b1 - b0) / seconds };
+    const unclosed = await closeGracefully(dialed.map((d) => d.socket), args.dialTimeoutMs);
+    return { connections: args.connections, bytes: b1 - b0, seconds, bytesPerSecond: (b1 - b0) / seconds, unclosed };
   } finally {
     measuring = false;
     for (const { socket } of dialed) socket.destroy();

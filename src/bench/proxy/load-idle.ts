@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { ProxyBenchError } from './errors.js';
+import { closeGracefully } from './graceful-close.js';
 import { dial, mapLimit } from './socks-dial.js';
 import { MODE } from './source-protocol.js';
 import type { Target } from './targets.js';
@@ -30,9 +31,9 @@ export async function openIdle(args: IdleArgs): Promise<{ opened: number; second
   return { opened: held.length, seconds: (performance.now() - t0) / 1000 };
 }
 
-export async function releaseIdle(): Promise<{ released: number; stillOpen: number }> {
-  const stillOpen = held.filter((s) => !s.destroyed).length;
-  const released = held.length;
-  for (const s of held.splice(0)) s.destroy();
-  return { released, stillOpen };
+/** Closes every held connection with a FIN (see graceful-close.ts). */
+export async function releaseIdle(args: { timeoutMs?: number } = {}): Promise<{ released: number; unclosed: number }> {
+  const sockets = held.splice(0);
+  const unclosed = await closeGracefully(sockets, args.timeoutMs ?? 10_000);
+  return { released: sockets.length, unclosed };
 }

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { TimeoutError } from '../../common/errors.js';
 import { ControlApi, type ConnectionView, type MigrationView } from './control-api.js';
 import { ProxyBenchError } from './errors.js';
+import { closeGracefully } from './graceful-close.js';
 import { dial, mapLimit } from './socks-dial.js';
 import { MODE } from './source-protocol.js';
 import { StreamReader } from './stream-reader.js';
@@ -15,17 +16,23 @@ export interface MigrateArgs {
   devices: Record<string, string>;
   destPort: number;
   connections: number;
+  /** Migrations per round. */
   migrations: number;
+  /** Rounds of `migrations`, on the same open connections; each round gives its own p50/p99. */
+  rounds: number;
   timeoutMs: number;
 }
 
 export interface MigrationSample {
+  round: number;
   connectToFirstByteMs: number;
   connectToResumeMs: number;
   requestToResumeMs: number;
   bytesReplayed: number;
   /** Client view: POST /migrate sent → tunnel of the target open (SOCKS5 reply read). */
   clientRequestToTunnelMs: number;
+  /** Proxy phases relative to the target's connect (ms), to see where a slow one spent its time. */
+  phasesMs: Record<string, number>;
 }
 
 export interface MigrateResult {
@@ -83,8 +90,10 @@ export async function runMigrations(args: MigrateArgs): Promise<MigrateResult> {
     let failed = 0;
     let offsetMismatches = 0;
     const oldReaders: Promise<void>[] = [];
-    for (let k = 0; k < args.migrations; k++) {
-      const h = holders[Math.floor((k * holders.length) / args.migrations) % holders.length]!;
+    for (let k = 0; k < args.migrations * args.rounds; k++) {
+      const round = Math.floor(k / args.migrations);
+      const spread = Math.floor(((k % args.migrations) * holders.length) / args.migrations);
+      const h = holders[(spread + round) % holders.length]!;
       const to = names.find((n) => n !== h.device)!;
       const asked = performance.now();
       const m = await api.expect<MigrationView>(202, did(h.device), args.devices[h.device]!, 'POST', `/v1/connections/${h.connId}/migrate`, { to });
@@ -111,19 +120,27 @@ export async function runMigrations(args: MigrateArgs): Promise<MigrateResult> {
       readers.push(reader);
       const t = view.timings ?? {};
       samples.push({
+        round,
         connectToFirstByteMs: t.connectToFirstByteMs ?? NaN,
         connectToResumeMs: t.connectToResumeMs ?? NaN,
         requestToResumeMs: t.requestToResumeMs ?? NaN,
         bytesReplayed: view.bytesReplayed,
         clientRequestToTunnelMs: tunnelAt - asked,
+        phasesMs: relativePhases(view.phases ?? {}),
       });
     }
     await Promise.all(oldReaders);
     const wrongBytes = readers.reduce((sum, r) => sum + r.wrong, 0);
+    await closeGracefully(readers.map((r) => r.socket), args.timeoutMs);
     return { connections: args.connections, samples, failed, wrongBytes, offsetMismatches, openSeconds };
   } finally {
     for (const r of readers) r.socket.destroy();
   }
+}
+
+function relativePhases(phases: Record<string, number>): Record<string, number> {
+  const zero = phases.targetConnected ?? 0;
+  return Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, Math.round((v - zero) * 1000) / 1000]));
 }
 
 async function waitForMigration(api: ControlApi, did: string, token: string, id: string, timeoutMs: number): Promise<MigrationView> {

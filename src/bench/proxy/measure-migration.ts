@@ -1,23 +1,47 @@
 import type { JsonLinesClient } from './json-lines.js';
-import type { MigrateResult } from './load-migrate.js';
-import { distribution, type Distribution } from './stats.js';
+import type { MigrateResult, MigrationSample } from './load-migrate.js';
+import { distribution, median, round, type Distribution } from './stats.js';
 import { BENCH_DEVICES, BENCH_UID, startTsmpProxy } from './tsmp-proxy.js';
+
+/** One latency over every migration of the run, plus each round's p50/p99 and their medians. */
+export interface LatencyFigure extends Distribution {
+  rounds: { p50: number; p99: number }[];
+  /** Median over rounds of each round's p50 and p99: what the table shows. */
+  medianP50: number;
+  medianP99: number;
+}
 
 export interface MigrationFigure {
   connectionsOpen: number;
+  /** Migrations per round, and rounds. */
   migrations: number;
+  rounds: number;
   failed: number;
-  /** Proxy timings (ms): target's TCP connect accepted → first replayed byte written. */
-  connectToFirstByteMs: Distribution;
-  /** Proxy timings (ms): target's TCP connect accepted → server side read again. */
-  connectToResumeMs: Distribution;
-  /** Proxy timings (ms): migrate request → server side read again (includes the client's dial). */
-  requestToResumeMs: Distribution;
-  /** Client view (ms): POST /migrate sent → target's SOCKS5 tunnel open. */
-  clientRequestToTunnelMs: Distribution;
+  /** Proxy timings: target's TCP connect accepted → first replayed byte written. */
+  connectToFirstByteMs: LatencyFigure;
+  /** Proxy timings: target's TCP connect accepted → server side read again. */
+  connectToResumeMs: LatencyFigure;
+  /** Of which: the proxy's own cutover, attach → server read again (no client round trip in it). */
+  attachToResumeMs: LatencyFigure;
+  /** Proxy timings: migrate request → server side read again (includes the client's dial). */
+  requestToResumeMs: LatencyFigure;
+  /** Client view: POST /migrate sent → target's SOCKS5 tunnel open. */
+  clientRequestToTunnelMs: LatencyFigure;
   migrationsWithReplay: number;
   wrongBytes: number;
   offsetMismatches: number;
+  /** Every migration: round, timings and proxy phases (ms from the target's connect). */
+  samples: MigrationSample[];
+}
+
+function latency(samples: MigrationSample[], rounds: number, value: (s: MigrationSample) => number): LatencyFigure {
+  const perRound = Array.from({ length: rounds }, (_, r) => distribution(samples.filter((s) => s.round === r).map(value)));
+  return {
+    ...distribution(samples.map(value)),
+    rounds: perRound.map((d) => ({ p50: d.p50, p99: d.p99 })),
+    medianP50: round(median(perRound.map((d) => d.p50))),
+    medianP99: round(median(perRound.map((d) => d.p99))),
+  };
 }
 
 /**
@@ -31,6 +55,7 @@ export async function measureMigration(opts: {
   sourcePort: number;
   connections: number;
   migrations: number;
+  rounds: number;
   timeoutMs: number;
 }): Promise<MigrationFigure> {
   const proxy = await startTsmpProxy({ dir: opts.dir, extraArgs: opts.proxyArgs, timeoutMs: opts.timeoutMs });
@@ -45,23 +70,28 @@ export async function measureMigration(opts: {
         destPort: opts.sourcePort,
         connections: opts.connections,
         migrations: opts.migrations,
+        rounds: opts.rounds,
         timeoutMs: opts.timeoutMs,
       },
       // opening the streams, then each migration bounded on its own
-      (opts.migrations + 10) * opts.timeoutMs,
+      (opts.migrations * opts.rounds + 10) * opts.timeoutMs,
     );
-    const pick = (k: keyof MigrateResult['samples'][number]) => r.samples.map((s) => s[k]);
+    const s = r.samples;
+    const fig = (f: (x: MigrationSample) => number) => latency(s, opts.rounds, f);
     return {
       connectionsOpen: r.connections,
-      migrations: r.samples.length,
+      migrations: opts.migrations,
+      rounds: opts.rounds,
       failed: r.failed,
-      connectToFirstByteMs: distribution(pick('connectToFirstByteMs')),
-      connectToResumeMs: distribution(pick('connectToResumeMs')),
-      requestToResumeMs: distribution(pick('requestToResumeMs')),
-      clientRequestToTunnelMs: distribution(pick('clientRequestToTunnelMs')),
-      migrationsWithReplay: r.samples.filter((s) => s.bytesReplayed > 0).length,
+      connectToFirstByteMs: fig((x) => x.connectToFirstByteMs),
+      connectToResumeMs: fig((x) => x.connectToResumeMs),
+      attachToResumeMs: fig((x) => (x.phasesMs.resumed ?? NaN) - (x.phasesMs.attached ?? NaN)),
+      requestToResumeMs: fig((x) => x.requestToResumeMs),
+      clientRequestToTunnelMs: fig((x) => x.clientRequestToTunnelMs),
+      migrationsWithReplay: s.filter((x) => x.bytesReplayed > 0).length,
       wrongBytes: r.wrongBytes,
       offsetMismatches: r.offsetMismatches,
+      samples: s,
     };
   } finally {
     await proxy.child.stop();

@@ -64,7 +64,7 @@ export async function measureBulk(
     const r = await ctx.load.call<BulkResult>(
       'bulk',
       { target: ctx.targets[kind], ...opts, dialTimeoutMs: ctx.timeoutMs },
-      opts.warmupMs + opts.durationMs + 2 * ctx.timeoutMs,
+      opts.warmupMs + opts.durationMs + 3 * ctx.timeoutMs,
     );
     return r.bytesPerSecond;
   });

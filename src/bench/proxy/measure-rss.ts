@@ -28,7 +28,7 @@ async function rssPerConnection(load: JsonLinesClient, relay: { child: BenchChil
     load.call('openIdle', { target: relay.target, count: n, concurrency: 100, dialTimeoutMs: timeoutMs }, timeoutMs + n * 10);
   try {
     await open(WARMUP_CONNECTIONS);
-    await load.call('releaseIdle', {}, timeoutMs);
+    await load.call('releaseIdle', { timeoutMs }, 2 * timeoutMs);
     await sleep(SETTLE_MS);
     const before = treeRss(relay.child.pid);
     await open(count);
@@ -42,7 +42,7 @@ async function rssPerConnection(load: JsonLinesClient, relay: { child: BenchChil
       processes: after.processes,
     };
   } finally {
-    await load.call('releaseIdle', {}, timeoutMs);
+    await load.call('releaseIdle', { timeoutMs }, 2 * timeoutMs);
   }
 }
 

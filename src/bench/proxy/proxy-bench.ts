@@ -27,7 +27,7 @@ export interface ProxyBenchResult {
   startedAt: string;
   finishedAt: string;
   config: ProxyBenchConfig;
-  host: { cpus: number; kernel: string; node: string; loadavgBefore: number[]; loadavgAfter: number[] };
+  host: { cpus: number; kernel: string; node: string; loadavgBefore: number[]; loadavgAfter: number[]; loadAtEachFigure: Record<string, number> };
   haproxy: { version: string; threads: number; maxconn: number };
   /** The fd limit every child got, and what it allowed of the idle-connection figure. */
   limits: { nofile: number; idleConnectionsAsked: number; idleConnectionsMeasured: number; note?: string };
@@ -42,10 +42,17 @@ export interface ProxyBenchResult {
 /** Progress on stderr, so stdout carries only the table. */
 const say = (line: string) => process.stderr.write(`[bench proxy] ${line}\n`);
 
+/** The 1-minute load average when each figure started: how noisy the machine was. */
+const loadDuring: Record<string, number> = {};
+
 async function attempt<T>(what: string, f: () => Promise<T>): Promise<Maybe<T>> {
-  say(what);
+  const t0 = Date.now();
+  loadDuring[what] = Number(loadavg()[0]!.toFixed(2));
+  say(`${what} (load ${loadDuring[what]})`);
   try {
-    return await f();
+    const out = await f();
+    say(`  ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    return out;
   } catch (err) {
     say(`${what} failed: ${(err as Error).message}`);
     return { error: (err as Error).message };
@@ -94,8 +101,11 @@ export async function runProxyBench(config: ProxyBenchConfig): Promise<ProxyBenc
     );
     await Promise.all([haproxy.child.stop(), tsmp.child.stop()]);
 
-    const migration = await attempt(`migration latency, ${config.migrations} migrations over ${config.migrationConnections} connections`, () =>
-      measureMigration({ load, dir, proxyArgs: config.proxyArgs, sourcePort: source.port, connections: config.migrationConnections, migrations: config.migrations, timeoutMs: t }),
+    const migration = await attempt(`migration latency, ${config.migrationRounds} × ${config.migrations} migrations with ${config.migrationConnections} connections open`, () =>
+      measureMigration({
+        load, dir, proxyArgs: config.proxyArgs, sourcePort: source.port, connections: config.migrationConnections,
+        migrations: config.migrations, rounds: config.migrationRounds, timeoutMs: t,
+      }),
     );
     const rss = await attempt(`RSS per idle connection at ${config.idleConnections} connections`, () =>
       measureRss({ load, dir, proxyArgs: config.proxyArgs, sourcePort: source.port, haproxyThreads: config.haproxyThreads, haproxyMaxconn: maxconn, connections: idle, timeoutMs: t }),
@@ -106,7 +116,7 @@ export async function runProxyBench(config: ProxyBenchConfig): Promise<ProxyBenc
       startedAt,
       finishedAt: new Date().toISOString(),
       config,
-      host: { cpus: cpus().length, kernel: release(), node: process.version, loadavgBefore, loadavgAfter: loadavg() },
+      host: { cpus: cpus().length, kernel: release(), node: process.version, loadavgBefore, loadavgAfter: loadavg(), loadAtEachFigure: { ...loadDuring } },
       haproxy: { version: haproxyVersion, threads: config.haproxyThreads, maxconn },
       limits,
       tsmp: { command: tsmp.args },

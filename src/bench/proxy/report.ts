@@ -26,11 +26,12 @@ function relayRow(name: string, fig: Maybe<RelayFigure> | undefined, show: (x: n
 
 function migrationRows(m: Maybe<MigrationFigure>): string[][] {
   if (!ok(m)) return [['migration', `error: ${m.error.slice(0, 80)}`]];
-  const d = (x: { p50: number; p99: number }) => `p50 ${fmt(x.p50, 2)} / p99 ${fmt(x.p99, 2)} ms`;
+  const d = (x: { medianP50: number; medianP99: number }) => `p50 ${fmt(x.medianP50, 2)} / p99 ${fmt(x.medianP99, 2)} ms`;
   return [
-    [`migration, connect → first replayed byte (${m.migrations} at ${m.connectionsOpen} open)`, '', '', d(m.connectToFirstByteMs)],
-    ['migration, connect → server read again', '', '', d(m.connectToResumeMs)],
-    ['migration, request → server read again', '', '', d(m.requestToResumeMs)],
+    [`migration (${m.rounds}×${m.migrations}, ${m.connectionsOpen} open): connect → first replayed byte`, '', '', d(m.connectToFirstByteMs)],
+    ['migration: connect → server read again', '', '', d(m.connectToResumeMs)],
+    ['migration: of which the proxy cutover (attach → read again)', '', '', d(m.attachToResumeMs)],
+    ['migration: migrate request → server read again', '', '', d(m.requestToResumeMs)],
   ];
 }
 
@@ -50,7 +51,8 @@ export function formatProxyReport(r: ProxyBenchResult): string {
     rows.push(['RSS per idle connection', `error: ${r.rss.error.slice(0, 80)}`]);
   }
   const lines = [
-    `proxy benchmark${c.quick ? ' (--quick)' : ''}: medians of ${c.repeats} interleaved rounds; ${r.host.cpus} CPUs, load ${r.host.loadavgBefore.map((x) => x.toFixed(1)).join(' ')}`,
+    `proxy benchmark${c.quick ? ' (--quick)' : ''}: medians of ${c.repeats} interleaved rounds (migrations: p50/p99 per round, median of ${c.migrationRounds} rounds)`,
+    `machine: ${r.host.cpus} CPUs, load average ${r.host.loadavgBefore.map((x) => x.toFixed(1)).join(' ')} at the start, ${r.host.loadavgAfter.map((x) => x.toFixed(1)).join(' ')} at the end`,
     `haproxy: ${r.haproxy.version}, TCP mode, nbthread ${r.haproxy.threads}`,
     `tsmp: node dist/cli/main.js ${r.tsmp.command.join(' ')}${c.proxyArgs.length ? `   (extra proxy args: ${c.proxyArgs.join(' ')})` : '   (no extra proxy args)'}`,
     '',

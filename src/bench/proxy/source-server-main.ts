@@ -68,10 +68,11 @@ setInterval(() => {
 
 const server = createServer({ noDelay: true }, (socket) => {
   socket.on('error', () => {});
+  // The client's FIN means it is done: stop at once, whatever is still queued for it.
+  socket.once('end', () => socket.destroy());
   socket.once('data', (first: Buffer) => {
     switch (first[0]) {
       case MODE.bulk:
-        socket.on('data', () => {}); // the client sends nothing more; keep the socket flowing
         return startBulk(socket);
       case MODE.request:
         return startRequest(socket, first);

@@ -10,7 +10,7 @@ import { readPassword } from '../../names/client/cli-support.js';
 import { NameServerClient } from '../../names/client/name-server-client.js';
 import { parseDid } from '../../proxy/auth/device-authenticator.js';
 import { commandContext, controlClient, type HomeCliOptions } from '../../agent/cli/cli-context.js';
-import { connectionsTable, migrationSummary, migrationsTable, phaseTimings, shortDid, table } from '../../agent/cli/format.js';
+import { connectionsTable, migrationSummary, migrationsTable, table } from '../../agent/cli/format.js';
 import { startAgent, type RunAgentOptions } from '../../agent/cli/run-agent.js';
 import { moveConnection } from '../../agent/daemon/migration-sender.js';
 import type { ProxyMigration } from '../../agent/daemon/proxy-control-client.js';
@@ -163,6 +163,4 @@ export function registerAgentCommands(program: Command): void {
   });
 
   registerPairCommand(program, { withHome, out, progress });
-  void phaseTimings;
-  void shortDid;
 }

@@ -1,7 +1,11 @@
 import { readFileSync } from 'node:fs';
+import cluster from 'node:cluster';
 import type { Command } from 'commander';
-import { parseHostPort } from '../../common/host-port.js';
-import { createLogger } from '../../common/logger.js';
+import { parseHostPort, type HostPort } from '../../common/host-port.js';
+import { createLogger, type Logger } from '../../common/logger.js';
+import { runProxyPrimary } from '../../proxy/cluster/proxy-primary.js';
+import { runProxyWorker } from '../../proxy/cluster/proxy-worker.js';
+import type { ProxyOptions } from '../../proxy/proxy-options.js';
 import { ConfigError } from '../../common/errors.js';
 import type { DeviceAuthenticator } from '../../proxy/auth/device-authenticator.js';
 import { UsersFileAuthenticator } from '../../proxy/auth/users-file-authenticator.js';
@@ -25,6 +29,7 @@ interface ProxyCliOptions {
   handshakeTimeout: string;
   connectTimeout: string;
   keepalive: string;
+  workers: string;
 }
 
 /** Registers `tsmp proxy`. */
@@ -45,38 +50,60 @@ export function registerProxyCommands(program: Command): void {
     .option('--handshake-timeout <duration>', 'bound on a SOCKS5/CONNECT handshake', '10s')
     .option('--connect-timeout <duration>', 'bound on reaching a destination', '10s')
     .option('--keepalive <duration>', 'TCP keepalive idle time on device sockets', '30s')
+    .option('--workers <n>', 'processes sharing the port (one per core is a good start)', '1')
     .action(async (opts: ProxyCliOptions) => {
       const logger = createLogger('proxy');
       const authenticator = await buildAuthenticator(opts);
       const tls = opts.tlsCert || opts.tlsKey ? readTls(opts) : undefined;
-      const proxy = new Proxy(
-        {
-          listen: parseHostPort(opts.listen),
-          control: parseHostPort(opts.control),
-          ...(tls ? { tls } : {}),
-          maxBuffer: parseByteSize(opts.maxBuffer),
-          detachHoldMs: parseDuration(opts.detachHold),
-          migrationTimeoutMs: parseDuration(opts.migrationTimeout),
-          handshakeTimeoutMs: parseDuration(opts.handshakeTimeout),
-          connectTimeoutMs: parseDuration(opts.connectTimeout),
-          keepaliveMs: parseDuration(opts.keepalive),
-        },
-        { authenticator, logger },
-      );
-      const bound = await proxy.start();
-      if (authenticator instanceof NameServerAuthenticator) {
-        // With a name server, the target's agent is told of each migration over its push channel.
-        proxy.migrations.listeners.push(migrationPushListener(authenticator.client, () => bound.listen, logger));
+      const workers = Number(opts.workers);
+      if (!Number.isInteger(workers) || workers < 1 || workers > 16) throw new ConfigError('--workers must be 1 to 16');
+      const listen = parseHostPort(opts.listen);
+      const options: ProxyOptions = {
+        listen,
+        control: parseHostPort(opts.control),
+        ...(tls ? { tls } : {}),
+        maxBuffer: parseByteSize(opts.maxBuffer),
+        detachHoldMs: parseDuration(opts.detachHold),
+        migrationTimeoutMs: parseDuration(opts.migrationTimeout),
+        handshakeTimeoutMs: parseDuration(opts.handshakeTimeout),
+        connectTimeoutMs: parseDuration(opts.connectTimeout),
+        keepaliveMs: parseDuration(opts.keepalive),
+      };
+      const onStop = (close: () => Promise<void>) => {
+        const stop = () => void close().then(() => process.exit(0));
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      };
+      if (cluster.isWorker) {
+        const proxy = await runProxyWorker(Number(process.env.TSMP_WORKER_INDEX ?? 0), options, authenticator, logger);
+        wirePush(proxy, authenticator, listen, logger);
+        onStop(() => proxy.close());
+        return;
+      }
+      let bound: { listen: number; control: HostPort | null };
+      if (workers > 1) {
+        const primary = await runProxyPrimary({ workers, control: options.control!, ...(tls ? { tls } : {}), authenticator, logger });
+        bound = { listen: primary.listen, control: primary.control };
+        onStop(() => primary.close());
+      } else {
+        const proxy = new Proxy(options, { authenticator, logger });
+        const b = await proxy.start();
+        wirePush(proxy, authenticator, b.listen, logger);
+        bound = { listen: b.listen.port, control: b.control };
+        onStop(() => proxy.close());
       }
       process.stdout.write(
-        `tsmp proxy: devices on ${opts.listen.replace(/:\d+$/, '')}:${bound.listen.port}, control API on ${tls ? 'https' : 'http'}://${bound.control?.host}:${bound.control?.port}\n`,
+        `tsmp proxy: devices on ${listen.host}:${bound.listen}, control API on ${tls ? 'https' : 'http'}://${bound.control?.host}:${bound.control?.port}` +
+          (workers > 1 ? ` (${workers} workers)\n` : '\n'),
       );
-      const stop = () => {
-        void proxy.close().then(() => process.exit(0));
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
     });
+}
+
+/** With a name server, the target's agent is told of each migration over its push channel. */
+function wirePush(proxy: Proxy, authenticator: DeviceAuthenticator, listen: HostPort, logger: Logger): void {
+  if (authenticator instanceof NameServerAuthenticator) {
+    proxy.migrations.listeners.push(migrationPushListener(authenticator.client, () => listen, logger));
+  }
 }
 
 async function buildAuthenticator(opts: ProxyCliOptions): Promise<DeviceAuthenticator> {

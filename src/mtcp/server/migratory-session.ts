@@ -117,7 +117,8 @@ export class MigratorySession extends EventEmitter implements MtcpSession {
 
   write(data: Buffer | string): boolean {
     if (this.closed || this.outputEnded) return false;
-    const buf = typeof data === 'string' ? Buffer.from(data) : Buffer.from(data); // own copy: retained
+    // Like socket.write, the buffer is kept by reference (until acknowledged): do not reuse it.
+    const buf = typeof data === 'string' ? Buffer.from(data) : data;
     const start = this.written;
     this.written += buf.length;
     // After a resume the handler regenerates output the client may already have: skip it.

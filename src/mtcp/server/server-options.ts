@@ -20,9 +20,12 @@ export interface MtcpServerOptions {
   heartbeatMs?: number;
   /** How long a session whose client vanished waits for a resume or a lazy fetch. @default 30_000 */
   orphanRetentionMs?: number;
-  /** write() returns false past this much unacknowledged output. @default 1 MiB */
+  /**
+   * write() returns false past this much unacknowledged output. It is the kit's flow-control
+   * window, so it should cover the path's bandwidth × (RTT + the client's ACK delay). @default 4 MiB
+   */
   outputHighWater?: number;
-  /** Hard bound on unacknowledged output per connection. @default 8 MiB */
+  /** Hard bound on unacknowledged output per connection. @default 16 MiB */
   outputLimit?: number;
   /** @default 1 MiB */
   inputQueueLimit?: number;
@@ -45,8 +48,8 @@ export const SERVER_DEFAULTS = {
   certTtlMs: 60_000,
   heartbeatMs: 500,
   orphanRetentionMs: 30_000,
-  outputHighWater: 1 << 20,
-  outputLimit: 8 << 20,
+  outputHighWater: 4 << 20,
+  outputLimit: 16 << 20,
   inputQueueLimit: 1 << 20,
   inputLogLimit: 1 << 20,
   fetchTimeoutMs: 2000,

@@ -74,7 +74,7 @@ export class FrameDecoder {
   private peek(n: number): Buffer {
     const first = this.chunks[0]!;
     if (first.length >= n) return first.subarray(0, n);
-    return Buffer.concat(this.chunks).subarray(0, n);
+    return this.copyOut(n, false);
   }
 
   private take(n: number): Buffer {
@@ -90,9 +90,25 @@ export class FrameDecoder {
       this.buffered -= n;
       return first.subarray(0, n);
     }
-    const all = Buffer.concat(this.chunks);
-    this.chunks = all.length > n ? [all.subarray(n)] : [];
-    this.buffered -= n;
-    return all.subarray(0, n);
+    return this.copyOut(n, true);
+  }
+
+  /** Copies exactly n bytes from the head chunks (never the whole backlog), consuming them if asked. */
+  private copyOut(n: number, consume: boolean): Buffer {
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    let i = 0;
+    while (filled < n) {
+      const c = this.chunks[i]!;
+      const k = Math.min(c.length, n - filled);
+      c.copy(out, filled, 0, k);
+      filled += k;
+      if (consume) {
+        if (k === c.length) this.chunks.shift();
+        else this.chunks[0] = c.subarray(k);
+      } else i++;
+    }
+    if (consume) this.buffered -= n;
+    return out;
   }
 }

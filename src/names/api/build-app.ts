@@ -24,11 +24,17 @@ export interface RateLimits {
   password: RateLimit;
   /** The proxies' token check without the service key. @default 600 per minute per address */
   verify: RateLimit;
+  /**
+   * Endpoints that take a device token or a password (resolve, list, revoke, push): a password
+   * costs one scrypt, so these are bounded too. @default 300 per minute per address
+   */
+  mixed: RateLimit;
 }
 
 export const DEFAULT_RATE_LIMITS: RateLimits = {
   password: { max: 20, timeWindow: 60_000 },
   verify: { max: 600, timeWindow: 60_000 },
+  mixed: { max: 300, timeWindow: 60_000 },
 };
 
 export interface ApiOptions {
@@ -77,7 +83,7 @@ export async function buildApp(svc: NameService, opts: ApiOptions, log: Logger):
   app.get('/v1/openapi.json', async () => openapi);
   app.get('/v1/health', async () => ({ ok: true, store: svc.ctx.store.kind }));
   accountRoutes(app, svc, opts.rateLimits);
-  presenceRoutes(app, svc);
+  presenceRoutes(app, svc, opts.rateLimits);
   namespaceRoutes(app, svc, opts.rateLimits);
   return app;
 }

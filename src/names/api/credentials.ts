@@ -29,6 +29,13 @@ export async function authenticate(accounts: AccountService, header: string | un
   return accounts.authenticateBasic(c.name, c.secret);
 }
 
+/** For agent endpoints: `Basic DID:token` only; anything else is 401 without a password check. */
+export async function authenticateDevice(accounts: AccountService, header: string | undefined): Promise<Principal & { kind: 'device' }> {
+  const c = parseAuthorization(header);
+  if (!c || c.scheme !== 'basic') throw new UnauthorizedError('this endpoint takes a device: Basic DID:token');
+  return accounts.authenticateDeviceOnly(c.name, c.secret);
+}
+
 export function basicHeader(name: string, secret: string): string {
   return `Basic ${Buffer.from(`${name}:${secret}`).toString('base64')}`;
 }

@@ -12,23 +12,24 @@ interface Op {
   auth: 'none' | 'user' | 'device' | 'user-or-device' | 'any' | 'service-or-device';
   body?: z.ZodType;
   ok: number;
+  reply?: z.ZodType;
 }
 
 const OPS: Op[] = [
   { method: 'post', path: '/v1/users', summary: 'Register a user (UID = e-mail address)', auth: 'none', body: s.registerUserBody, ok: 201 },
-  { method: 'post', path: '/v1/users/{uid}/devices', summary: 'Add a device; returns its DID and token once', auth: 'user-or-device', body: s.addDeviceBody, ok: 201 },
-  { method: 'get', path: '/v1/users/{uid}/devices', summary: "List a user's devices with presence", auth: 'user-or-device', ok: 200 },
-  { method: 'get', path: '/v1/devices/{did}', summary: 'Resolve a DID: status, CoA, last heartbeat, how to reach the agent', auth: 'any', ok: 200 },
+  { method: 'post', path: '/v1/users/{uid}/devices', summary: 'Add a device; returns its DID and token once', auth: 'user-or-device', body: s.addDeviceBody, ok: 201, reply: s.credentialsReply },
+  { method: 'get', path: '/v1/users/{uid}/devices', summary: "List a user's devices with presence", auth: 'user-or-device', ok: 200, reply: s.deviceListReply },
+  { method: 'get', path: '/v1/devices/{did}', summary: 'Resolve a DID: status, CoA, last heartbeat, how to reach the agent', auth: 'any', ok: 200, reply: s.resolutionSchema },
   { method: 'delete', path: '/v1/devices/{did}', summary: 'Revoke a device', auth: 'user-or-device', ok: 204 },
-  { method: 'post', path: '/v1/heartbeat', summary: 'Heartbeat: CoA and group timestamp in, group presence and must-sync out', auth: 'device', body: s.heartbeatBody, ok: 200 },
-  { method: 'post', path: '/v1/sync', summary: 'Exchange namespace log entries (paper V.B.3)', auth: 'device', body: s.syncBody, ok: 200 },
+  { method: 'post', path: '/v1/heartbeat', summary: 'Heartbeat: CoA and group timestamp in, group presence and must-sync out', auth: 'device', body: s.heartbeatBody, ok: 200, reply: s.heartbeatReply },
+  { method: 'post', path: '/v1/sync', summary: 'Exchange namespace log entries (paper V.B.3)', auth: 'device', body: s.syncBody, ok: 200, reply: s.syncReply },
   { method: 'post', path: '/v1/pairings', summary: 'Get a pairing code for a new own device', auth: 'device', ok: 201 },
-  { method: 'post', path: '/v1/pairings/claim', summary: 'Join with a pairing code; returns DID and token', auth: 'none', body: s.claimBody, ok: 201 },
+  { method: 'post', path: '/v1/pairings/claim', summary: 'Join with a pairing code; returns DID and token', auth: 'none', body: s.claimBody, ok: 201, reply: s.credentialsReply },
   { method: 'post', path: '/v1/introductions', summary: 'Introduce this user to another user', auth: 'device', body: s.introduceBody, ok: 201 },
   { method: 'get', path: '/v1/introductions', summary: 'Pending introductions to this user', auth: 'device', ok: 200 },
   { method: 'post', path: '/v1/introductions/{id}/confirm', summary: 'Confirm an introduction on any device', auth: 'device', body: s.confirmBody, ok: 200 },
-  { method: 'post', path: '/v1/push/{did}', summary: "Push a message to a device's agent (Migration-To-Request)", auth: 'service-or-device', body: s.pushBody, ok: 202 },
-  { method: 'post', path: '/v1/auth/device', summary: "Check a device's token (the proxy's authenticator)", auth: 'none', body: s.verifyDeviceBody, ok: 200 },
+  { method: 'post', path: '/v1/push/{did}', summary: "Push a message to a device's agent (Migration-To-Request)", auth: 'service-or-device', body: s.pushBody, ok: 202, reply: s.pushReply },
+  { method: 'post', path: '/v1/auth/device', summary: "Check a device's token (the proxy's authenticator)", auth: 'none', body: s.verifyDeviceBody, ok: 200, reply: s.identityReply },
   { method: 'get', path: '/v1/push', summary: 'WebSocket push channel (Upgrade); agents with Basic DID:token, proxies with Bearer service key', auth: 'service-or-device', ok: 101 },
 ];
 
@@ -54,7 +55,10 @@ export function buildOpenApi(): object {
       ...(params.length ? { parameters: params } : {}),
       security: SECURITY[op.auth],
       ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(op.body) } } } } : {}),
-      responses: { [String(op.ok)]: { description: 'success' }, ...errors },
+      responses: {
+        [String(op.ok)]: { description: 'success', ...(op.reply ? { content: { 'application/json': { schema: z.toJSONSchema(op.reply) } } } : {}) },
+        ...errors,
+      },
     };
   }
   return {

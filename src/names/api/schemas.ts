@@ -35,3 +35,21 @@ export const resolutionSchema = z.object({
   agent: z.object({ push: z.string(), control: z.string().nullable() }),
 });
 export const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+
+export const credentialsReply = z.object({ did: z.string(), token: z.string() });
+export const heartbeatReply = z.object({
+  devices: z.array(resolutionSchema),
+  mustSync: z.boolean(),
+  groupModified: z.number(),
+  intervalMs: z.number(),
+  missedHeartbeats: z.number(),
+});
+export const syncReply = z.object({
+  entries: z.array(logEntrySchema.extend({ seq: z.number().int() })),
+  seq: z.number().int(),
+  more: z.boolean(),
+  groupModified: z.number(),
+});
+export const deviceListReply = z.object({ devices: z.array(resolutionSchema.extend({ name: z.string() })) });
+export const pushReply = z.object({ id: z.string(), delivered: z.enum(['local', 'fanout']) });
+export const identityReply = z.object({ uid: z.string(), device: z.string(), did: z.string() });

@@ -10,8 +10,8 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
 import type { Logger } from '../../common/logger.js';
-import { authenticate } from '../api/credentials.js';
-import { NamesError } from '../errors.js';
+import { parseAuthorization } from '../api/credentials.js';
+import { NamesError, UnauthorizedError } from '../errors.js';
 import { didSchema } from '../model.js';
 import type { AccountService } from '../service/accounts.js';
 import type { PushHub } from './push-hub.js';
@@ -38,9 +38,8 @@ export function attachPushEndpoint(server: Server, accounts: AccountService, hub
     const path = (req.url ?? '').split('?')[0];
     if (path !== PUSH_PATH) return refuse(socket, 404, 'ERR_NOT_FOUND', 'no WebSocket endpoint here');
     socket.on('error', () => socket.destroy());
-    authenticate(accounts, req.headers.authorization).then(
+    authenticatePush(accounts, req.headers.authorization).then(
       (p) => {
-        if (p.kind === 'user') return refuse(socket, 403, 'ERR_FORBIDDEN', 'the push channel is for devices and proxies');
         wss.handleUpgrade(req, socket, head, (ws) => {
           alive.set(ws, true);
           ws.on('pong', () => alive.set(ws, true));
@@ -96,6 +95,14 @@ export function attachPushEndpoint(server: Server, accounts: AccountService, hub
     for (const ws of wss.clients) ws.terminate();
     wss.close();
   };
+}
+
+/** Devices (`Basic DID:token`) and proxies (`Bearer` service key) only: never a password check. */
+async function authenticatePush(accounts: AccountService, header: string | undefined) {
+  const c = parseAuthorization(header);
+  if (!c) throw new UnauthorizedError('missing or malformed Authorization header');
+  if (c.scheme === 'bearer') return accounts.authenticateService(c.token);
+  return accounts.authenticateDeviceOnly(c.name, c.secret);
 }
 
 function refuse(socket: Duplex, status: number, code: string, message: string): void {

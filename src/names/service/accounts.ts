@@ -41,14 +41,25 @@ export class AccountService {
   /**
    * HTTP Basic credentials: a DID with its token, or a UID with its password. A UID such as
    * `bob.smith@example.org` also parses as a DID, so a DID that names no device falls back to the
-   * password check; either way a failure is the same 401.
+   * password check; a DID that names a device never does (no scrypt for a wrong token). Either
+   * way a failure is the same 401.
    */
   async authenticateBasic(name: string, secret: string): Promise<Principal> {
     if (splitDid(name)) {
-      const id = await this.verifyDevice(name, secret);
-      if (id) return { kind: 'device', uid: id.uid, did: id.did };
+      const d = await this.ctx.store.getDevice(name);
+      if (d) {
+        if (d.revokedAt !== null || !tokenMatches(secret, d.tokenHash)) throw new UnauthorizedError();
+        return { kind: 'device', uid: d.uid, did: d.did };
+      }
     }
     return this.authenticateUser(name, secret);
+  }
+
+  /** Device credentials only: endpoints that serve agents never run a password check. */
+  async authenticateDeviceOnly(did: string, token: string): Promise<Principal & { kind: 'device' }> {
+    const id = await this.verifyDevice(did, token);
+    if (!id) throw new UnauthorizedError();
+    return { kind: 'device', uid: id.uid, did: id.did };
   }
 
   authenticateService(key: string): Principal {

@@ -33,10 +33,13 @@ export class NamespaceService {
       if ((e.op === 'set') !== (e.value !== null)) throw new BadRequestError(`entry ${e.id}: a set has a value, a delete has none`);
     }
     const added = entries.length ? await this.ctx.store.appendLog(p.uid, entries) : 0;
+    const version = await this.ctx.store.groupVersion(p.uid);
+    // A replica ahead of this log (the server's database was restored) starts over from 0;
+    // entries it already has are idempotent by id.
+    if (since > version.seq) since = 0;
     const out = await this.ctx.store.readLog(p.uid, since, READ_LIMIT + 1);
     const more = out.length > READ_LIMIT;
     if (more) out.length = READ_LIMIT;
-    const version = await this.ctx.store.groupVersion(p.uid);
     if (added > 0) await this.notifyGroup(p.uid, version.modified, p.did);
     return { entries: out, seq: more ? out[out.length - 1]!.seq : Math.max(version.seq, since), more, groupModified: version.modified };
   }

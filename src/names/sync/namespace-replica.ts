@@ -82,7 +82,8 @@ export class NamespaceReplica {
   applySyncResponse(sent: SyncRequest, res: SyncResponse): void {
     for (const e of sent.entries) this.pending.delete(e.id);
     for (const { seq: _seq, ...e } of res.entries) this.entries.set(e.id, e);
-    if (res.seq > this.seq) this.seq = res.seq;
+    // The server's position is authoritative, even backwards (its database was restored).
+    this.seq = res.seq;
   }
 
   toJSON(): ReplicaSnapshot {

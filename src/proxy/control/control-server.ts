@@ -2,16 +2,14 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { z } from 'zod';
 import type { DeviceAuthenticator, DeviceIdentity } from '../auth/device-authenticator.js';
 import { ControlRequestError, notFound } from '../migration/errors.js';
-import type { MigrationManager } from '../migration/migration-manager.js';
-import type { ConnectionRegistry } from '../registry/connection-registry.js';
 import { parseBasicAuth } from './basic-auth.js';
-import type { ProxyMetrics } from './metrics.js';
+import type { ControlBackend } from './control-backend.js';
 
 export interface ControlServerDeps {
   authenticator: DeviceAuthenticator;
-  connections: ConnectionRegistry;
-  migrations: MigrationManager;
-  metrics: ProxyMetrics;
+  backend: ControlBackend;
+  /** The Prometheus text and its content type. */
+  metrics: () => Promise<{ contentType: string; text: string }>;
   tls?: { cert: Buffer; key: Buffer };
   /** Largest request body accepted. @default 16384 */
   bodyLimit?: number;
@@ -52,8 +50,9 @@ export function buildControlServer(deps: ControlServerDeps): FastifyInstance {
 
   // Aggregate counters only, no per-user data: scrapers need no device credentials.
   app.get('/metrics', async (_req, reply) => {
-    reply.header('content-type', deps.metrics.registry.contentType);
-    return deps.metrics.registry.metrics();
+    const { contentType, text } = await deps.metrics();
+    reply.header('content-type', contentType);
+    return text;
   });
 
   app.register(async (v1) => {
@@ -66,44 +65,24 @@ export function buildControlServer(deps: ControlServerDeps): FastifyInstance {
       }
       req.device = identity;
     });
+    const b = deps.backend;
+    type ById = { Params: { id: string } };
 
-    const ownConnection = (req: FastifyRequest, id: string) => {
-      const conn = deps.connections.get(id);
-      if (!conn || conn.uid !== req.device.uid) throw notFound('connection', id);
-      return conn;
-    };
-    const ownMigration = (req: FastifyRequest, id: string) => {
-      const m = deps.migrations.get(id);
-      if (!m || m.uid !== req.device.uid) throw notFound('migration', id);
-      return m;
-    };
-
-    v1.get('/connections', async (req) => ({
-      connections: deps.connections.ofUser(req.device.uid).map((c) => deps.connections.describe(c)),
-    }));
-    v1.get<{ Params: { id: string } }>('/connections/:id', async (req) =>
-      deps.connections.describe(ownConnection(req, req.params.id)),
-    );
-    v1.delete<{ Params: { id: string } }>('/connections/:id', async (req, reply) => {
-      ownConnection(req, req.params.id).close('closed through the control API');
+    v1.get('/connections', async (req) => ({ connections: await b.listConnections(req.device.uid) }));
+    v1.get<ById>('/connections/:id', async (req) => b.getConnection(req.device.uid, req.params.id));
+    v1.delete<ById>('/connections/:id', async (req, reply) => {
+      await b.closeConnection(req.device.uid, req.params.id);
       return reply.code(204).send();
     });
-    v1.post<{ Params: { id: string } }>('/connections/:id/migrate', async (req, reply) => {
-      const conn = ownConnection(req, req.params.id);
+    v1.post<ById>('/connections/:id/migrate', async (req, reply) => {
       const body = migrateBody.parse(req.body ?? {});
+      await b.getConnection(req.device.uid, req.params.id); // 404 before anything else is said
       const target = await deps.authenticator.resolveDevice(req.device.uid, body.to);
       if (!target) throw notFound('device', body.to);
-      const m = deps.migrations.start(conn, target, body.snapshot);
-      return reply.code(202).send(m.toJSON(true));
+      return reply.code(202).send(await b.startMigration(req.device.uid, req.params.id, target, body.snapshot));
     });
-    v1.get('/migrations', async (req) => ({
-      migrations: deps.migrations.recentOf(req.device.uid).map((m) => m.toJSON(false)),
-    }));
-    v1.get<{ Params: { id: string } }>('/migrations/:id', async (req) => {
-      const m = ownMigration(req, req.params.id);
-      // The ticket is for the devices of the user the migration belongs to.
-      return m.toJSON(true);
-    });
+    v1.get('/migrations', async (req) => ({ migrations: await b.listMigrations(req.device.uid) }));
+    v1.get<ById>('/migrations/:id', async (req) => b.getMigration(req.device.uid, req.params.id));
   }, { prefix: '/v1' });
 
   return app;

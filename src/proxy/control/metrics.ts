@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { FrontStats } from '../front/front-server.js';
 import type { MigrationManager } from '../migration/migration-manager.js';
 import type { ConnectionRegistry } from '../registry/connection-registry.js';
 
@@ -8,10 +9,10 @@ import type { ConnectionRegistry } from '../registry/connection-registry.js';
  */
 export class ProxyMetrics {
   readonly registry = new Registry();
-  readonly handshakeFailures: Counter<'reason'>;
   readonly migrationLatency: Histogram<'phase'>;
+  readonly handoffs: Counter;
 
-  constructor(connections: ConnectionRegistry, migrations: MigrationManager) {
+  constructor(connections: ConnectionRegistry, migrations: MigrationManager, front: () => FrontStats) {
     const r = this.registry;
     new Gauge({
       name: 'tsmp_proxy_connections',
@@ -57,10 +58,26 @@ export class ProxyMetrics {
         for (const [outcome, n] of Object.entries(migrations.counts)) this.set({ outcome }, n);
       },
     });
-    this.handshakeFailures = new Counter({
-      name: 'tsmp_proxy_handshake_failures_total',
-      help: 'Device connections refused during the handshake',
+    new Gauge({
+      name: 'tsmp_proxy_handshakes_failed_total',
+      help: 'Device connections refused or dropped during the SOCKS5 / CONNECT handshake, by reason',
       labelNames: ['reason'],
+      registers: [r],
+      collect() {
+        for (const [reason, n] of Object.entries(front().failed)) this.set({ reason }, n);
+      },
+    });
+    new Gauge({
+      name: 'tsmp_proxy_handshakes_pending',
+      help: 'Handshakes in progress',
+      registers: [r],
+      collect() {
+        this.set(front().pending);
+      },
+    });
+    this.handoffs = new Counter({
+      name: 'tsmp_proxy_worker_handoffs_total',
+      help: 'Target device sockets passed to the worker holding their migration (--workers)',
       registers: [r],
     });
     this.migrationLatency = new Histogram({

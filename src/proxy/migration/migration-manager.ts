@@ -14,6 +14,8 @@ export interface MigrationOptions {
   drainWaitMs: number;
   /** Finished migrations kept for `GET /v1/migrations/{id}`. */
   historySize: number;
+  /** Leading hex digit(s) of migration ids, naming the worker process. @default '' */
+  idPrefix?: string;
 }
 
 /** Told of every new migration, e.g. to push a Migration-To-Request to the target's agent. */
@@ -31,6 +33,8 @@ export class MigrationManager {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly cleanups = new Map<string, () => void>();
   readonly listeners: MigrationListener[] = [];
+  /** Told when a migration reaches an end state (done, rolled back, failed). */
+  readonly finishedListeners: ((migration: Migration) => void)[] = [];
   counts = { started: 0, done: 0, rolledBack: 0, failed: 0 };
 
   constructor(
@@ -55,7 +59,7 @@ export class MigrationManager {
     const holder = conn.device?.identity.did ?? null;
     if (holder === to.did) throw conflict('ERR_SAME_DEVICE', `connection ${conn.id} is already on ${to.did}`);
     const m = new Migration({
-      id: `m${randomBytes(5).toString('hex')}`,
+      id: `m${((this.options.idPrefix ?? '') + randomBytes(5).toString('hex')).slice(0, 10)}`,
       connection: conn.id,
       uid: conn.uid,
       from: holder,
@@ -161,6 +165,7 @@ export class MigrationManager {
     this.cleanups.delete(m.id);
     this.byTicket.delete(m.ticket);
     if (this.active.get(m.connection) === m) this.active.delete(m.connection);
+    for (const listener of this.finishedListeners) listener(m);
   }
 
   private remember(m: Migration): void {

@@ -13,10 +13,13 @@ export class ConnectionRegistry {
   closedBytesDown = 0;
   closedBytesUp = 0;
 
-  /** A short id that is easy to type in `tsmp migrate <id>`. */
+  /** @param prefix leading hex digit(s) naming the worker process that holds the connection */
+  constructor(private readonly prefix = '') {}
+
+  /** A short id (8 hex digits) that is easy to type in `tsmp migrate <id>`. */
   newId(): string {
     for (;;) {
-      const id = randomBytes(4).toString('hex');
+      const id = (this.prefix + randomBytes(4).toString('hex')).slice(0, 8);
       if (!this.byId.has(id)) return id;
     }
   }

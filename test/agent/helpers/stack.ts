@@ -22,6 +22,11 @@ export interface Stack {
   uid: string;
   devices: Record<string, { did: string; token: string }>;
   agent(name: string, options?: { socks?: boolean; apps?: MigrationAwareApps; home?: string }): Promise<AgentDaemon>;
+  /** Stops the name server; `start` brings it back on the same port and database. */
+  stopNameServer(): Promise<void>;
+  startNameServer(): Promise<void>;
+  /** Closes the proxy and starts a new one on the same ports (its connections are lost). */
+  restartProxy(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -31,26 +36,25 @@ export interface Stack {
  */
 export async function startStack(deviceNames: string[], options: { migrationTimeoutMs?: number } = {}): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'tsmp-agent-stack-'));
-  const ns = await NameServer.start({
-    db: join(dir, 'names.db'),
-    port: 0,
-    settings: { serviceKey: SERVICE_KEY, heartbeatIntervalMs: 1000 },
-    log: silentLogger,
-  });
+  const nsOptions = { db: join(dir, 'names.db'), settings: { serviceKey: SERVICE_KEY, heartbeatIntervalMs: 1000 }, log: silentLogger };
+  let ns = await NameServer.start({ ...nsOptions, port: 0 });
+  const nsPort = Number(new URL(ns.url).port);
   const uid = 'bob@example.org';
   const admin = new NameServerClient({ url: ns.url });
   await admin.registerUser(uid, 'correct horse battery');
   const user = admin.withAuth({ uid, password: 'correct horse battery' });
   const devices: Stack['devices'] = {};
   for (const name of deviceNames) devices[name] = await user.addDevice(uid, name);
-  const proxy = new Proxy(
-    { listen: { host: '127.0.0.1', port: 0 }, control: { host: '127.0.0.1', port: 0 }, migrationTimeoutMs: options.migrationTimeoutMs ?? 5000 },
-    { authenticator: new NameServerAuthenticator({ url: ns.url, serviceKey: SERVICE_KEY }), logger: silentLogger },
-  );
+  const service = new NameServerClient({ url: ns.url, auth: { serviceKey: SERVICE_KEY } });
+  const makeProxy = (listen: HostPort, control: HostPort) =>
+    new Proxy(
+      { listen, control, migrationTimeoutMs: options.migrationTimeoutMs ?? 5000 },
+      { authenticator: new NameServerAuthenticator({ url: ns.url, serviceKey: SERVICE_KEY }), logger: silentLogger },
+    );
+  let proxy = makeProxy({ host: '127.0.0.1', port: 0 }, { host: '127.0.0.1', port: 0 });
   const started = await proxy.start();
   const proxyAddr = { listen: started.listen, control: started.control! };
-  const service = new NameServerClient({ url: ns.url, auth: { serviceKey: SERVICE_KEY } });
-  proxy.migrations.listeners.push((m) => {
+  const wire = (p: Proxy) => p.migrations.listeners.push((m) => {
     void service
       .push(m.to, {
         type: 'migration',
@@ -63,11 +67,16 @@ export async function startStack(deviceNames: string[], options: { migrationTime
       } as never)
       .catch(() => undefined);
   });
+  wire(proxy);
   const agents: AgentDaemon[] = [];
   return {
     dir,
-    ns,
-    proxy,
+    get ns() {
+      return ns;
+    },
+    get proxy() {
+      return proxy;
+    },
     proxyAddr,
     uid,
     devices,
@@ -90,6 +99,18 @@ export async function startStack(deviceNames: string[], options: { migrationTime
       await agent.pushReady(5000);
       agents.push(agent);
       return agent;
+    },
+    async stopNameServer() {
+      await ns.close();
+    },
+    async startNameServer() {
+      ns = await NameServer.start({ ...nsOptions, port: nsPort });
+    },
+    async restartProxy() {
+      await proxy.close();
+      proxy = makeProxy(proxyAddr.listen, proxyAddr.control);
+      await proxy.start();
+      wire(proxy);
     },
     async close() {
       for (const a of agents) await a.stop().catch(() => undefined);

@@ -24,7 +24,7 @@ export function accountRoutes(app: FastifyInstance, svc: NameService, limits: Ra
     return svc.accounts.addDevice(p, uid, body.name);
   });
 
-  app.get('/v1/users/:uid/devices', { config: { rateLimit: limits.password } }, async (req) => {
+  app.get('/v1/users/:uid/devices', { config: { rateLimit: limits.mixed } }, async (req) => {
     const { uid } = parse(uidParam, req.params);
     const p = await auth(req.headers.authorization);
     const now = svc.ctx.now();
@@ -36,7 +36,7 @@ export function accountRoutes(app: FastifyInstance, svc: NameService, limits: Ra
     };
   });
 
-  app.delete('/v1/devices/:did', async (req, reply) => {
+  app.delete('/v1/devices/:did', { config: { rateLimit: limits.mixed } }, async (req, reply) => {
     const { did } = parse(didParam, req.params);
     await svc.accounts.revokeDevice(await auth(req.headers.authorization), did);
     reply.code(204);

@@ -1,14 +1,13 @@
 /** Namespace sync, own-device pairing and user introductions. */
 import type { FastifyInstance } from 'fastify';
 import type { NameService } from '../../service/name-service.js';
-import { authenticate } from '../credentials.js';
+import { authenticateDevice } from '../credentials.js';
 import { parse } from '../parse.js';
 import { claimBody, confirmBody, emptyBody, idParam, introduceBody, syncBody } from '../schemas.js';
-import { requireDevice } from './presence.js';
 import type { RateLimits } from '../build-app.js';
 
 export function namespaceRoutes(app: FastifyInstance, svc: NameService, limits: RateLimits): void {
-  const device = async (h: string | undefined) => requireDevice(await authenticate(svc.accounts, h));
+  const device = (h: string | undefined) => authenticateDevice(svc.accounts, h);
 
   // 500 entries of at most ~800 bytes each: the one route allowed a larger body.
   app.post('/v1/sync', { bodyLimit: 512 * 1024 }, async (req) => {

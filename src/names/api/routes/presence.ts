@@ -3,25 +3,26 @@ import type { FastifyInstance } from 'fastify';
 import { ForbiddenError } from '../../errors.js';
 import type { Principal } from '../../service/context.js';
 import type { NameService } from '../../service/name-service.js';
-import { authenticate } from '../credentials.js';
+import { authenticate, authenticateDevice } from '../credentials.js';
+import type { RateLimits } from '../build-app.js';
 import { parse } from '../parse.js';
 import { didParam, heartbeatBody, pushBody } from '../schemas.js';
 
-export function presenceRoutes(app: FastifyInstance, svc: NameService): void {
+export function presenceRoutes(app: FastifyInstance, svc: NameService, limits: RateLimits): void {
   const auth = (h: string | undefined) => authenticate(svc.accounts, h);
 
   app.post('/v1/heartbeat', async (req) => {
     const body = parse(heartbeatBody, req.body);
-    const p = await auth(req.headers.authorization);
-    return svc.presence.heartbeat(requireDevice(p), { coa: body.coa, control: body.control ?? null, groupModified: body.groupModified });
+    const p = await authenticateDevice(svc.accounts, req.headers.authorization);
+    return svc.presence.heartbeat(p, { coa: body.coa, control: body.control ?? null, groupModified: body.groupModified });
   });
 
-  app.get('/v1/devices/:did', async (req) => {
+  app.get('/v1/devices/:did', { config: { rateLimit: limits.mixed } }, async (req) => {
     const { did } = parse(didParam, req.params);
     return svc.presence.resolve(await auth(req.headers.authorization), did);
   });
 
-  app.post('/v1/push/:did', async (req, reply) => {
+  app.post('/v1/push/:did', { config: { rateLimit: limits.mixed } }, async (req, reply) => {
     const { did } = parse(didParam, req.params);
     const body = parse(pushBody, req.body);
     const p = await auth(req.headers.authorization);
