@@ -58,8 +58,8 @@ export async function measureAccuracy(opts: { quick?: boolean } = {}): Promise<A
     const { port } = await startProbeServer(topo, 'proxy');
     const rtt: RttAccuracy[] = [];
     const cases: [string, string, number, number][] = [
-      ['WLAN device ↔ proxy', 'wlan', 38, opts.quick ? 20 : 100],
-      ['3G device ↔ proxy', 'umts', 740, opts.quick ? 4 : 15],
+      ['WLAN device ↔ proxy', 'wlan', 38, opts.quick ? 15 : 100],
+      ['3G device ↔ proxy', 'umts', 740, opts.quick ? 3 : 15],
       ['server ↔ proxy', 'server', 2, opts.quick ? 20 : 100],
     ];
     for (const [label, host, configuredMs, n] of cases) {
@@ -73,7 +73,7 @@ export async function measureAccuracy(opts: { quick?: boolean } = {}): Promise<A
     }
     const rate: RateAccuracy[] = [];
     for (const [label, host] of [['WLAN 1 Mbit/s, server → device', 'wlan'], ['3G 1 Mbit/s, server → device', 'umts']] as const) {
-      const bytes = opts.quick ? 150_000 : 400_000;
+      const bytes = opts.quick ? 100_000 : 400_000;
       const d = await download(topo, host, 'proxy', port, bytes, label, 120_000);
       const measuredKbit = (d.bytes * 8) / (d.lastByteMs - d.firstByteMs);
       const expected = 1000 * TCP_GOODPUT_FRACTION;

@@ -61,7 +61,8 @@ export class Proxy {
       socket.once('close', () => this.devices.delete(socket));
       socket.setKeepAlive(true, this.options.keepaliveMs);
       try {
-        setUserTimeout(socket, this.options.keepaliveMs + 10_000);
+        // Unacknowledged data past twice the keepalive idle time means the device is gone.
+        setUserTimeout(socket, 2 * this.options.keepaliveMs);
       } catch {
         // not Linux: keepalive alone bounds silence
       }

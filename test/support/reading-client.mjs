@@ -2,8 +2,10 @@
 // bytes it has read after each chunk, so the test can SIGKILL it mid-stream.
 import { connect } from 'node:net';
 
-const [proxyPort, user, pass, host, port] = process.argv.slice(2);
-const s = connect(Number(proxyPort), '127.0.0.1');
+// The proxy is PORT (on loopback) or HOST:PORT.
+const [proxyAt, user, pass, host, port] = process.argv.slice(2);
+const [proxyHost, proxyPort] = proxyAt.includes(':') ? proxyAt.split(':') : ['127.0.0.1', proxyAt];
+const s = connect(Number(proxyPort), proxyHost);
 let stage = 0;
 let buf = Buffer.alloc(0);
 let count = 0;

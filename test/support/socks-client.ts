@@ -11,8 +11,9 @@ export async function socksConnect(
   pass: string,
   host: string,
   port: number,
+  proxyHost = '127.0.0.1',
 ): Promise<{ socket: Socket; rep: number }> {
-  const socket = connect(proxyPort, '127.0.0.1');
+  const socket = connect(proxyPort, proxyHost);
   socket.setNoDelay(true);
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve);

@@ -32,6 +32,8 @@ export interface SessionOptions extends PaperNetwork {
   backgroundBytesPerSec: number;
   /** `cli`: the real `tsmp proxy` command (default); `lib`: the library, if the CLI cannot load. */
   proxyLauncher?: 'cli' | 'lib';
+  /** `false` for the no-tsmp alternative, which never talks to the proxy. @default true */
+  withProxy?: boolean;
   log?: Logger;
 }
 
@@ -94,6 +96,10 @@ export class PaperSession {
     this.push = this.node('proxy', './push-main.js', []);
     for (const d of ['old', 'new'] as const) {
       if (t.hosts.has(d)) this.devices[d] = this.node(d, './device-main.js', []);
+    }
+    if (o.withProxy === false) {
+      this.alice = { host: t.host('alice').address, port: Number((await alice.waitFor((e) => e.ev === 'listening', 'alice listening', 20_000)).port) };
+      return;
     }
     // Bound the proxy's kernel buffers (see docs/evaluation/README.md).
     await t.exec('proxy', 'sysctl', ['-q', '-w', `net.ipv4.tcp_rmem=4096 ${Math.min(32768, o.proxyReceiveBuffer)} ${o.proxyReceiveBuffer}`,

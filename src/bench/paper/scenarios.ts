@@ -168,7 +168,7 @@ export async function runMigration(from: Access, to: Access, o: RunOptions, full
  * starts the moment the old one aborts, which flatters the alternative (no user action time).
  */
 export async function runRangeAlternative(from: Access, to: Access, o: RunOptions): Promise<TransferResult> {
-  const s = await PaperSession.open({ ...o, oldAccess: from, newAccess: to });
+  const s = await PaperSession.open({ ...o, oldAccess: from, newAccess: to, withProxy: false });
   try {
     const oldDev = s.devices.old!;
     const newDev = s.devices.new!;

@@ -25,6 +25,8 @@ import { SessionTransport } from './session-transport.js';
 import { resolveServerOptions, type MtcpServerOptions, type ResolvedServerOptions } from './server-options.js';
 import type { MtcpSession, SessionCloseReason } from './session-types.js';
 
+const MOVED_POINTERS = 10_000;
+
 /** What a member reports about each resume it served (the migration's server-side phases). */
 export interface ResumeEvent {
   cid: string;
@@ -50,6 +52,8 @@ export class MtcpServer extends EventEmitter {
   private readonly sessions = new Map<string, MigratorySession>();
   private readonly orphanTimers = new Map<string, NodeJS.Timeout>();
   private readonly sockets = new Set<Socket>();
+  /** cid → member it was handed to (bounded, oldest dropped), so late fetches can follow it. */
+  private readonly moved = new Map<string, string>();
 
   constructor(options: MtcpServerOptions) {
     super();
@@ -177,7 +181,8 @@ export class MtcpServer extends EventEmitter {
           snapshotKey: this.keys.snapshot,
           pool: this.opts.pool,
           store: this.store,
-          release: (cid) => this.releaseForFetch(cid),
+          release: (cid, requester) => this.releaseForFetch(cid, requester),
+          movedTo: (cid) => this.moved.get(cid),
         });
       case 'new':
         return this.startNew(socket, decoder, rest);
@@ -308,9 +313,12 @@ export class MtcpServer extends EventEmitter {
   }
 
   /** Lazy transfer, old member's side: hand over and forget the connection. */
-  private releaseForFetch(cid: string): { record: unknown; log: Buffer } | undefined {
+  private releaseForFetch(cid: string, requester: string): { record: unknown; log: Buffer } | undefined {
     const session = this.sessions.get(cid);
     if (!session) return undefined;
+    this.moved.delete(cid);
+    this.moved.set(cid, requester);
+    if (this.moved.size > MOVED_POINTERS) this.moved.delete(this.moved.keys().next().value as string);
     this.cancelOrphanTimer(cid);
     this.sessions.delete(cid);
     // The new member owns the connection now; a stale local record must not be served again.

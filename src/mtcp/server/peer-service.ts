@@ -17,7 +17,9 @@ export interface PeerServiceDeps {
   snapshotKey: Buffer;
   pool: PoolConfig;
   store: SnapshotStore;
-  release(cid: string): { record: unknown; log: Buffer } | undefined;
+  release(cid: string, requester: string): { record: unknown; log: Buffer } | undefined;
+  /** Where this member handed the connection over to, if it did (a forwarding pointer). */
+  movedTo(cid: string): string | undefined;
 }
 
 /**
@@ -37,7 +39,7 @@ export function servePeer(socket: Socket, decoder: FrameDecoder, hello: Extract<
     if (f.type !== FrameType.PEER_REQUEST) throw new MtcpError(MtcpErrorCode.PROTOCOL, 'peers send PEER_REQUEST frames only');
     const req: PeerRequest = parseControl(peerRequestSchema, f.payload, 'peer request');
     try {
-      answer(await serve(req, deps));
+      answer(await serve(req, deps, hello.member));
     } catch (err) {
       const code = err instanceof MtcpError ? err.code : 'ERR_MTCP_PEER';
       answer({ rid: req.rid, ok: false, error: { code, message: err instanceof Error ? err.message : String(err) } });
@@ -57,7 +59,7 @@ export function servePeer(socket: Socket, decoder: FrameDecoder, hello: Extract<
   socket.resume();
 }
 
-async function serve(req: PeerRequest, deps: PeerServiceDeps): Promise<PeerResponse> {
+async function serve(req: PeerRequest, deps: PeerServiceDeps, requester: string): Promise<PeerResponse> {
   switch (req.op) {
     case 'push': {
       if (!(deps.store instanceof PushSnapshotStore)) return { rid: req.rid, ok: false, error: { code: 'ERR_MTCP_NO_PUSH', message: 'this member does not keep replicas' } };
@@ -67,8 +69,11 @@ async function serve(req: PeerRequest, deps: PeerServiceDeps): Promise<PeerRespo
       return { rid: req.rid, ok: true };
     }
     case 'fetch': {
-      const released = deps.release(req.cid);
+      const released = deps.release(req.cid, requester);
       if (released) return { rid: req.rid, ok: true, record: released.record, log: released.log.toString('base64') };
+      // Already handed over (e.g. to a member whose RESUMED the client never saw): say where.
+      const moved = deps.movedTo(req.cid);
+      if (moved !== undefined && moved !== requester) return { rid: req.rid, ok: false, movedTo: moved, error: { code: 'ERR_MTCP_MOVED', message: `connection moved to ${moved}` } };
       const stored = await deps.store.load(req.cid);
       if (stored !== undefined) return { rid: req.rid, ok: true, record: stored, log: '' };
       return { rid: req.rid, ok: false, error: { code: MtcpErrorCode.STATE_UNAVAILABLE, message: 'connection not known here' } };

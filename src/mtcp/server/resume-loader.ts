@@ -3,6 +3,8 @@ import { openRecord, type SnapshotRecord } from '../state/snapshot-record.js';
 import type { SnapshotStore } from '../state/snapshot-store.js';
 import type { PeerLinks } from './peer-link.js';
 
+export const MAX_FETCH_HOPS = 4;
+
 export interface LoadedState {
   record: SnapshotRecord;
   /** Input received by the old member after the snapshot (lazy transfer only). */
@@ -28,18 +30,24 @@ export async function loadResumeState(args: {
 }): Promise<LoadedState> {
   const t0 = performance.now();
   let peerError: unknown;
-  if (args.from !== args.self) {
+  // Follow forwarding pointers a few hops: a member may have taken the connection in a resume
+  // whose answer the client never saw (it timed out and tried elsewhere).
+  let from = args.from;
+  for (let hop = 0; hop < MAX_FETCH_HOPS && from !== args.self; hop++) {
     try {
-      const res = await args.peers.fetch(args.from, args.cid, args.fetchTimeoutMs);
+      const res = await args.peers.fetch(from, args.cid, args.fetchTimeoutMs);
       if (res.ok && res.record !== undefined) {
         const record = openRecord(args.snapshotKey, res.record, args.cid);
         const log = Buffer.from(res.log ?? '', 'base64');
         return { record, log, source: 'peer', ms: performance.now() - t0 };
       }
       peerError = res.error;
+      if (res.movedTo === undefined) break;
+      from = res.movedTo;
     } catch (err) {
       if (err instanceof MtcpError && err.code === MtcpErrorCode.SNAPSHOT_INVALID) throw err;
       peerError = err;
+      break;
     }
   }
   const raw = await args.store.load(args.cid).catch(() => undefined);

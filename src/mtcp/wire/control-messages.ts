@@ -73,6 +73,8 @@ export const peerResponseSchema = z.object({
   record: z.unknown().optional(),
   /** base64 of the input received since the snapshot (lazy transfer only). */
   log: z.string().optional(),
+  /** fetch: the member this one handed the connection to (follow it). */
+  movedTo: z.string().max(128).optional(),
   error: rejectSchema.optional(),
 });
 export type PeerResponse = z.infer<typeof peerResponseSchema>;
