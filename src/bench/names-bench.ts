@@ -29,8 +29,11 @@ export interface NamesBenchResult {
   concurrency: number;
   sqlite: StoreBench;
   postgres: StoreBench | { skipped: string };
-  /** A do-nothing node:http server under the same load generator: this machine's HTTP ceiling. */
-  bareHttpBaseline: LoadResult;
+  /**
+   * A do-nothing node:http server under the same load generator, measured before and after the
+   * stores: this machine's HTTP ceiling at the time (other work on the machine moves it a lot).
+   */
+  bareHttpBaseline: { before: LoadResult; after: LoadResult };
   targets: { resolutionsPerSecond: number; resolutionP99Ms: number; heartbeatsPerSecond: number };
   paper: { assumedRequestMs: number; citedRequestsPerSecond: number };
 }
@@ -180,15 +183,16 @@ export async function runNamesBench(opts: { quick: boolean }): Promise<NamesBenc
   const count = opts.quick ? 10_000 : 100_000;
   const durationMs = opts.quick ? 2000 : 8000;
   const concurrency = 32;
+  const before = await bareHttp(durationMs, concurrency);
   const sqlite = await benchStore('sqlite', count, durationMs, concurrency);
   const postgres = (await pgReachable())
     ? await benchStore('postgres', count, durationMs, concurrency)
     : { skipped: `PostgreSQL not reachable at ${PG_URL.replace(/:[^:@/]*@/, ':***@')} (run scripts/ci-names.sh)` };
-  const bareHttpBaseline = await bareHttp(durationMs, concurrency);
+  const after = await bareHttp(durationMs, concurrency);
   return {
     devices: count,
     concurrency,
-    bareHttpBaseline,
+    bareHttpBaseline: { before, after },
     sqlite,
     postgres,
     targets: { resolutionsPerSecond: 20_000, resolutionP99Ms: 5, heartbeatsPerSecond: 10_000 },

@@ -13,6 +13,8 @@ export const MtcpErrorCode = {
   MIGRATION_FAILED: 'ERR_MTCP_MIGRATION_FAILED',
   NOT_MIGRATORY: 'ERR_MTCP_NOT_MIGRATORY',
   CLOSED: 'ERR_MTCP_CLOSED',
+  /** A resume attempt older than the one that holds the connection. */
+  STALE: 'ERR_MTCP_STALE',
 } as const;
 export type MtcpErrorCodeValue = (typeof MtcpErrorCode)[keyof typeof MtcpErrorCode];
 

@@ -27,3 +27,6 @@ export { PREAMBLE, FrameType } from './wire/frame-types.js';
 
 export { streamHandler, createStreamServer, type StreamServiceOptions, type StreamSnapshot } from './examples/stream-server.js';
 export { parseStreamRequest, formatStreamRequest, streamBytes, expectedStreamHash } from './examples/stream-protocol.js';
+export { runStreamServer, type RunStreamServerOptions } from './examples/run-stream-server.js';
+export { runDegradingScenario, profileRate, profileMean, DEFAULT_PROFILE, type DegradingProfile, type DegradingResult } from './examples/degrading-scenario.js';
+// The bank demo (PostgreSQL) is not re-exported here, so that `tsmp/mtcp` does not load pg.

@@ -10,3 +10,14 @@ export type { PushMessage, CoaEvent, DeliveryResult } from './service/context.js
 export { NameServerHttpError } from './errors.js';
 export { openStore } from './store/open-store.js';
 export type { NameStore } from './store/name-store.js';
+export type {
+  AgentMessage,
+  ProxyMessage,
+  MigrationMessage,
+  MigrationRequest,
+  IntroductionMessage,
+  GroupChangedMessage,
+  PairedMessage,
+  RevokedMessage,
+  HelloMessage,
+} from './push/messages.js';

@@ -58,8 +58,8 @@ server.listen(0, address, () => console.log(JSON.stringify({ port: server.addres
 /**
  * \`client MODE HOST PORT ...\`:
  * - \`rtt HOST PORT COUNT\`: COUNT sequential connects; prints \`{"rttMs":[...]}\` (SYN → SYN/ACK).
- * - \`download HOST PORT N SEED\`: prints \`{"sha256","bytes","firstByteMs","lastByteMs"}\`, times
- *   measured from the request.
+ * - \`download HOST PORT N SEED\`: prints \`{"sha256","bytes","firstByteMs","halfByteMs","lastByteMs"}\`,
+ *   times measured from the request (half: when half of the bytes had arrived).
  * - \`upload HOST PORT N SEED\`: prints the server's \`{"sha256","bytes"}\` and \`{"elapsedMs"}\`.
  */
 export const PROBE_CLIENT_JS = `${PAYLOAD_JS}
@@ -82,10 +82,13 @@ if (mode === 'rtt') {
 } else if (mode === 'download') {
   const s = net.connect(port, host);
   const h = createHash('sha256');
-  let bytes = 0, t0 = 0, first = -1, last = 0;
+  let bytes = 0, t0 = 0, first = -1, last = 0, half = -1;
   s.on('connect', () => { t0 = performance.now(); s.write('SEND ' + a + ' ' + b + '\\n'); });
-  s.on('data', (c) => { const t = performance.now(); if (first < 0) first = t - t0; last = t - t0; h.update(c); bytes += c.length; });
-  s.on('end', () => out({ sha256: h.digest('hex'), bytes, firstByteMs: first, lastByteMs: last }));
+  s.on('data', (c) => {
+    const t = performance.now(); if (first < 0) first = t - t0; last = t - t0; h.update(c); bytes += c.length;
+    if (half < 0 && bytes * 2 >= Number(a)) half = t - t0;
+  });
+  s.on('end', () => out({ sha256: h.digest('hex'), bytes, firstByteMs: first, halfByteMs: half, lastByteMs: last }));
   s.on('error', fail);
 } else if (mode === 'upload') {
   const s = net.connect(port, host);

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { TimeoutError } from '../common/errors.js';
-import { NetemCommandError } from './errors.js';
+import { NetemCommandError, NetemConfigError } from './errors.js';
 import { PROBE_CLIENT_JS, PROBE_SERVER_JS } from './probe-scripts.js';
 import { spawnNodeCode } from './ns-process.js';
 import type { Topology } from './topology.js';
@@ -77,15 +77,24 @@ export interface DownloadResult {
   sha256: string;
   bytes: number;
   firstByteMs: number;
+  /** When half of the bytes had arrived: the second half measures the rate past slow start. */
+  halfByteMs: number;
   lastByteMs: number;
 }
 
+/** Seeds travel in a space-separated request line. */
+function checkSeed(seed: string): void {
+  if (!/^[\w.-]{1,64}$/.test(seed)) throw new NetemConfigError(`probe seed "${seed}" must be 1-64 of [A-Za-z0-9_.-]`);
+}
+
 export async function download(topo: Topology, from: string, to: string, port: number, bytes: number, seed: string, timeoutMs = 60_000): Promise<DownloadResult> {
+  checkSeed(seed);
   const [res] = await runProbeClient(topo, from, ['download', topo.host(to).address, String(port), String(bytes), seed], timeoutMs);
   return res as DownloadResult;
 }
 
 export async function upload(topo: Topology, from: string, to: string, port: number, bytes: number, seed: string, timeoutMs = 60_000): Promise<{ sha256: string; bytes: number; elapsedMs: number }> {
+  checkSeed(seed);
   const lines = await runProbeClient(topo, from, ['upload', topo.host(to).address, String(port), String(bytes), seed], timeoutMs);
   const hash = lines[0] as { sha256: string; bytes: number };
   const t = lines[1] as { elapsedMs: number };

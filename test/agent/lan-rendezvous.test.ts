@@ -110,6 +110,24 @@ describe('LAN rendezvous in two network namespaces joined by veth', () => {
         // The new device's credentials work: it lists its user's devices from its own namespace.
         const listed = JSON.parse(await tsmp(NS_B, ['devices', '--home', homeB, '--json'])) as { devices: Array<{ did: string }> };
         expect(listed.devices.map((d) => d.did).sort()).toEqual(['laptop.bob@example.org', 'phone.bob@example.org']);
+
+        // Running agents with --lan see each other as the same user's devices.
+        for (const [ns, home] of [
+          [NS_A, homeA],
+          [NS_B, homeB],
+        ] as const) {
+          const agent = spawn('ip', ['netns', 'exec', ns, process.execPath, CLI, 'agent', '--lan', '--home', home, '--ui', '127.0.0.1:0', '--json'], {
+            env: { ...process.env, TSMP_LOG: 'silent' },
+          });
+          children.push(agent);
+          await new Promise((r) => agent.stdout.once('data', r));
+        }
+        const deadline = Date.now() + 15_000;
+        let lan: Array<{ device: string; addresses: string[] }> = [];
+        while (Date.now() < deadline && !lan.length) {
+          lan = (JSON.parse(await tsmp(NS_B, ['status', '--home', homeB, '--json'])) as { lan: typeof lan }).lan;
+        }
+        expect(lan).toEqual([{ device: 'phone', addresses: [ADDR_A] }]);
       } finally {
         cleanup();
       }

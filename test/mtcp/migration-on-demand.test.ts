@@ -51,7 +51,14 @@ describe('M-TCP on-demand migration (lazy transfer, memory store)', () => {
     request(conn, 'again', 50_000);
     const again = await readHashed(conn, 50_000, 10_000);
     expect(again.hash).toBe(expectedStreamHash('again', 50_000));
+    // Graceful end after migrations: both ENDs, then the member lets go of the connection.
+    const closed = new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('no close after end')), 10_000);
+      conn.once('close', () => (clearTimeout(t), resolve()));
+    });
     conn.end();
+    await closed;
+    for (const s of servers!.values()) expect(s.sessionCount).toBe(0);
   });
 
   it('migrates to a chosen member on demand', async () => {

@@ -27,9 +27,12 @@ describe('throughput policy rule', () => {
 });
 
 describe('degrading servers: client-perceived throughput with the policy on and off', () => {
-  it('migration by policy keeps throughput well above a single degrading member', async () => {
-    const off = await runDegradingScenario({ policy: false });
-    const on = await runDegradingScenario({ policy: true });
+  // Rates come from timers; on a starved machine one run can be off, so it gets two more tries.
+  it('migration by policy keeps throughput well above a single degrading member', { retry: 2, timeout: 30_000 }, async () => {
+    // A modest peak keeps the generator (SHA-256) far from the CPU limit of a loaded CI machine.
+    const profile = { ...DEFAULT_PROFILE, peak: 800_000 };
+    const off = await runDegradingScenario({ policy: false, profile });
+    const on = await runDegradingScenario({ policy: true, profile });
     const kB = (x: number) => `${(x / 1000).toFixed(0)} kB/s`;
     console.log(
       `degrading: policy off ${kB(off.throughput)} (profile mean over the run ${kB(off.profileMeanOverRun)}), ` +
@@ -40,5 +43,5 @@ describe('degrading servers: client-perceived throughput with the policy on and 
     expect(on.throughput).toBeGreaterThan(off.throughput * 1.4);
     // Without migration the client gets about the profile's mean (sanity of the measurement).
     expect(off.throughput).toBeLessThan(off.profileMeanOverRun * 1.25);
-  }, 30_000);
+  });
 });

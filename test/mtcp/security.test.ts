@@ -28,7 +28,7 @@ async function open(address: string): Promise<MtcpClientConnection> {
 /** A resume hello over a raw socket; resolves with the member's refusal code (or 'accepted'). */
 async function resumeCode(address: string, cid: string, cert: string, from: string): Promise<string> {
   try {
-    const r = await handshake(address, { mode: 'resume', cid, cert, from, out: 0, in: 0, inHeld: 0 }, 3000, 1 << 20);
+    const r = await handshake(address, { mode: 'resume', cid, cert, from, out: 0, in: 0, inHeld: 0, epoch: 1 }, 3000, 1 << 20);
     r.socket.destroy();
     return 'accepted';
   } catch (err) {

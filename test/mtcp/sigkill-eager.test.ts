@@ -76,11 +76,12 @@ describe(`M-TCP: SIGKILL the serving member mid-stream, eager push transfer (${R
     console.log(`sigkill: ${REPETITIONS} reps in ${elapsed} ms, ${totals.migrations} migrations, resume p50 ${p50} ms`);
     // Kills that land after the last byte need no migration; most land mid-stream.
     expect(totals.migrations).toBeGreaterThanOrEqual(REPETITIONS * 0.5);
-    expect(elapsed).toBeLessThan(150_000);
-  }, 180_000);
+    expect(elapsed).toBeLessThan(240_000);
+  }, 300_000);
 
   it('migrates when the serving member falls silent (SIGSTOP), with exact bytes', async () => {
-    const conn = await new MtcpClientConnection({ address: pool.members[0]!.address, silenceTimeoutMs: 600 }).connect();
+    const start = pool.members.find((m) => members.get(m.id)?.child.exitCode === null)!;
+    const conn = await new MtcpClientConnection({ address: start.address, silenceTimeoutMs: 600 }).connect();
     const errors: Error[] = [];
     conn.on('error', (e) => errors.push(e));
     const length = 400_000;

@@ -77,7 +77,8 @@ describe('name server API', () => {
     expect(await codeOf(evePc.resolve('pc.bob2@example.org'))).toEqual([403, 'ERR_FORBIDDEN']);
     expect(await codeOf(evePc.revokeDevice('pc.bob2@example.org'))).toEqual([404, 'ERR_NOT_FOUND']);
     expect(await codeOf(evePc.push('pc.bob2@example.org', { type: 'migration' }))).toEqual([404, 'ERR_NOT_FOUND']);
-    expect(await codeOf(bob.user.heartbeat({ coa: null, groupModified: 0 }))).toEqual([403, 'ERR_FORBIDDEN']);
+    // Agent endpoints take device credentials only (no password check there).
+    expect(await codeOf(bob.user.heartbeat({ coa: null, groupModified: 0 }))).toEqual([401, 'ERR_UNAUTHORIZED']);
     // Bob's own device may add a device for Bob.
     expect((await bob.devices[0]!.client.addDevice('bob2@example.org', 'tablet')).did).toBe('tablet.bob2@example.org');
   });

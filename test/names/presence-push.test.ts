@@ -10,7 +10,7 @@ import { nextMessage, PASSWORD, SERVICE_KEY, sleep, startTestServer, tempDir, us
 describe('heartbeats and presence', () => {
   let server: NameServer;
   beforeAll(async () => {
-    server = await startTestServer({ settings: { heartbeatIntervalMs: 200, missedHeartbeats: 2 } });
+    server = await startTestServer({ settings: { heartbeatIntervalMs: 500, missedHeartbeats: 2 } });
   });
   afterAll(async () => server.close());
 
@@ -18,7 +18,7 @@ describe('heartbeats and presence', () => {
     const { devices } = await userWithDevices(server.url, 'hb@example.org', ['phone', 'pc']);
     const [phone, pc] = devices;
     const reply = await phone!.client.heartbeat({ coa: '198.18.2.1:1000', groupModified: 0 });
-    expect(reply.intervalMs).toBe(200);
+    expect(reply.intervalMs).toBe(500);
     expect(reply.missedHeartbeats).toBe(2);
     expect(reply.devices.map((d) => [d.did, d.status])).toEqual([
       [pc!.did, 'offline'],
@@ -26,7 +26,7 @@ describe('heartbeats and presence', () => {
     ]);
     await sleep(100);
     expect((await pc!.client.resolve(phone!.did)).status).toBe('online'); // within one interval
-    await sleep(450);
+    await sleep(1000);
     expect((await pc!.client.resolve(phone!.did)).status).toBe('offline'); // two missed
     await phone!.client.heartbeat({ coa: '198.18.2.1:1000', groupModified: 0 });
     expect((await pc!.client.resolve(phone!.did)).status).toBe('online');
@@ -71,9 +71,9 @@ describe('push channel', () => {
     try {
       await agent.ready();
       const proxy = new NameServerClient({ url: server.url, auth: { serviceKey: SERVICE_KEY } });
-      const msg = { type: 'migration', migration: 'm1', connection: 'c1', ticket: 'tk', proxy: '127.0.0.1:1080', destination: 'example.org:443', snapshot: { offset: 42, note: 'é✓' } };
+      const msg = { type: 'migration' as const, migration: 'm1', connection: 'c1', ticket: 'tk', proxy: '127.0.0.1:1080', destination: 'example.org:443', snapshot: { offset: 42, note: 'é✓' } };
       const got = nextMessage(agent, (m) => m.type === 'migration');
-      const res = await proxy.push(devices[0]!.did, msg);
+      const res = await proxy.pushMigration(devices[0]!.did, msg);
       expect(res.delivered).toBe('local');
       expect(await got).toEqual({ ...msg, id: res.id, from: 'service' });
       // A device of the same user may push too.
@@ -122,6 +122,7 @@ describe('push channel', () => {
       await closed;
       await expect.poll(() => server.hub.agentSessions(devices[0]!.did)).toBe(0);
       expect(agent.revoked).toBe(true); // and it does not try again
+      expect(agent.state).toBe('stopped');
     } finally {
       agent.close();
     }
@@ -143,6 +144,7 @@ describe('push reconnect', () => {
       await server.close();
       await expect.poll(() => closes).toBe(1);
       await sleep(300); // a few failed attempts while the server is down
+      expect(['connecting', 'waiting']).toContain(agent.state);
       server = await startTestServer({ db, port });
       await agent.ready(5000);
       const proxy = new NameServerClient({ url: server.url, auth: { serviceKey: SERVICE_KEY } });

@@ -8,9 +8,10 @@ const skip = await netemSkipReason('test/netem/delay-forwarder.test.ts');
 
 /**
  * Stated tolerance of the forwarder (docs/netem.md): the fastest TCP connect is within
- * −0.5 / +1.5 ms of the configured RTT (the forwarder releases at most 0.5 ms early; the TUN path
- * adds ~0.2 ms per crossing), and the median within +5 ms: the probes are ordinary processes, and
- * on a loaded 2-core machine their wake-ups add milliseconds that are not the link's. Goodput over
+ * −0.5 / +1.5 ms of the configured RTT (the forwarder never releases early; the TUN path
+ * adds ~0.2 ms per crossing), and the median within +5 ms or +2 %, whichever is more: the probes
+ * are ordinary processes, and on a loaded 2-core machine their wake-ups add milliseconds that are
+ * not the link's. Goodput over
  * a rate-limited link is 85–100 % of the configured rate (headers take ~4.5 %).
  */
 const RTT_SLACK_BELOW_MS = 0.5;
@@ -20,7 +21,7 @@ const MEDIAN_SLACK_ABOVE_MS = 5;
 function expectRtt(samples: number[], configured: number): void {
   expect(Math.min(...samples)).toBeGreaterThan(configured - RTT_SLACK_BELOW_MS);
   expect(Math.min(...samples)).toBeLessThan(configured + RTT_SLACK_ABOVE_MS);
-  expect(median(samples)).toBeLessThan(configured + MEDIAN_SLACK_ABOVE_MS);
+  expect(median(samples)).toBeLessThan(configured + Math.max(MEDIAN_SLACK_ABOVE_MS, configured * 0.02));
 }
 
 describe.skipIf(skip !== null)('delay forwarder over TUN', () => {
@@ -56,9 +57,14 @@ describe.skipIf(skip !== null)('delay forwarder over TUN', () => {
     const d = await download(topo, 'wlan', 'proxy', port, n, 'rate');
     expect(d.bytes).toBe(n);
     expect(d.sha256).toBe(payloadSha256('rate', n));
-    const kbit = (n * 8) / (d.lastByteMs - d.firstByteMs);
+    // Second half only: past slow start, the rate is the limiter's.
+    const kbit = ((n / 2) * 8) / (d.lastByteMs - d.halfByteMs);
     expect(kbit).toBeGreaterThan(850);
     expect(kbit).toBeLessThan(1000);
+  });
+
+  it('refuses a probe seed that would not survive the request line', async () => {
+    await expect(download(topo, 'fast', 'proxy', port, 10, 'two words')).rejects.toThrow(/seed/);
   });
 
   it('carries 2 MB each way intact, in order, over a delayed link', async () => {

@@ -26,7 +26,7 @@ describe('control API security', () => {
     expect((await fetch(`${harness.controlUrl}/v1/connections`)).status).toBe(401);
     const wrong = await fetch(`${harness.controlUrl}/v1/connections`, { headers: basic(did('phone'), 'nope') });
     expect(wrong.status).toBe(401);
-    expect((await wrong.json()).error.code).toBe('ERR_UNAUTHORIZED');
+    expect(((await wrong.json()) as { error: { code: string } }).error.code).toBe('ERR_UNAUTHORIZED');
     expect(wrong.headers.get('www-authenticate')).toContain('Basic');
   });
 

@@ -71,4 +71,26 @@ describe('upstream continuity', () => {
     a.socket.destroy();
     b.socket.destroy();
   });
+
+  it('a new device that writes and half-closes at once still reaches the server, FIN last', async () => {
+    harness = await startProxy({ letGoTimeoutMs: 1_000 });
+    const lines = await startLineServer();
+    closeServer = lines.close;
+    const a = await socksConnect(harness.port, did('phone'), TOKENS.phone, '127.0.0.1', lines.port);
+    expect(await exchange(a.socket, 1, 3)).toHaveLength(3);
+    // A does not answer the proxy's FIN: it lets go only at the let-go timeout, so B's bytes and
+    // FIN arrive while the gate still holds them.
+    a.socket.allowHalfOpen = true;
+    const [conn] = (await harness.api('phone', 'GET', '/v1/connections')).json.connections;
+    const m = await harness.api('phone', 'POST', `/v1/connections/${conn.id}/migrate`, { to: 'pc' });
+    const b = await socksConnect(harness.port, did('pc'), TOKENS.pc, `${m.json.ticket}.ticket.tsmp.invalid`, 1);
+    const tail: Buffer[] = [];
+    b.socket.on('data', (d: Buffer) => tail.push(d));
+    b.socket.resume();
+    b.socket.end('7\n');
+    await until(() => lines.halfClosed(), 10_000, 'the FIN');
+    expect(lines.received).toEqual(['1', '2', '3', '7']);
+    await until(() => Buffer.concat(tail).toString().endsWith('7:49\nbye\n'), 5_000, 'the answers');
+    a.socket.destroy();
+  });
 });

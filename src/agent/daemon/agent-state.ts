@@ -45,8 +45,15 @@ export interface AgentStatus {
   startedAt: string;
 }
 
+/** One of the user's devices seen over mDNS on the local network (paper V.B.2). */
+export interface LanDeviceView {
+  device: string;
+  addresses: string[];
+}
+
 export type StateEvent =
   | { kind: 'status'; status: AgentStatus }
+  | { kind: 'lan'; lan: LanDeviceView[] }
   | { kind: 'devices'; devices: DeviceView[] }
   | { kind: 'connections'; connections: ConnectionView[] }
   | { kind: 'migration'; migration: MigrationRecord };
@@ -62,6 +69,7 @@ export class AgentState extends EventEmitter<{ change: [StateEvent] }> {
   status: AgentStatus;
   devices: DeviceView[] = [];
   connections: ConnectionView[] = [];
+  lan: LanDeviceView[] = [];
   readonly #migrations = new Map<string, MigrationRecord>();
   readonly #history: number;
   #lastPoll = 0;
@@ -87,6 +95,12 @@ export class AgentState extends EventEmitter<{ change: [StateEvent] }> {
     if (JSON.stringify(devices) === JSON.stringify(this.devices)) return;
     this.devices = devices;
     this.emit('change', { kind: 'devices', devices });
+  }
+
+  setLan(lan: LanDeviceView[]): void {
+    if (JSON.stringify(lan) === JSON.stringify(this.lan)) return;
+    this.lan = lan;
+    this.emit('change', { kind: 'lan', lan });
   }
 
   /** Takes a fresh listing from the proxy and derives throughput from the previous one. */
@@ -115,7 +129,7 @@ export class AgentState extends EventEmitter<{ change: [StateEvent] }> {
     this.emit('change', { kind: 'migration', migration: merged });
   }
 
-  snapshot(): { status: AgentStatus; devices: DeviceView[]; connections: ConnectionView[]; migrations: MigrationRecord[] } {
-    return { status: this.status, devices: this.devices, connections: this.connections, migrations: this.migrations };
+  snapshot(): { status: AgentStatus; devices: DeviceView[]; connections: ConnectionView[]; migrations: MigrationRecord[]; lan: LanDeviceView[] } {
+    return { status: this.status, devices: this.devices, connections: this.connections, migrations: this.migrations, lan: this.lan };
   }
 }

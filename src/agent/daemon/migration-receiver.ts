@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseHostPort } from '../../common/host-port.js';
 import type { Logger } from '../../common/logger.js';
+import { parseDid } from '../../proxy/auth/device-authenticator.js';
 import { readEnvelope, type JsonValue } from '../app-api.js';
 import { chooseHandlerSpec, createHandler, type HandlerDeps } from '../handlers/handler-choice.js';
 import type { ResumedStream } from '../handlers/handler-types.js';
@@ -17,7 +18,10 @@ export const migrationMessageSchema = z.object({
   proxy: z.string().optional(),
   destination: z.string(),
   snapshot: z.unknown().optional(),
+  /** The name server adds who pushed (for the proxy: "service"), which is not the old device. */
   from: z.string().optional(),
+  /** The device the connection leaves, when the proxy says (not in CONTRACTS.md yet). */
+  fromDevice: z.string().optional(),
 });
 export type MigrationMessage = z.infer<typeof migrationMessageSchema>;
 
@@ -60,7 +64,8 @@ export class MigrationReceiver {
     if (this.#active.has(m.migration)) return; // the push channel may redeliver after a reconnect
     this.#active.add(m.migration);
     const envelope = readEnvelope(m.snapshot);
-    const base = { id: m.migration, direction: 'incoming' as const, connection: m.connection, destination: m.destination, from: m.from ?? null, to: this.#o.credentials().did };
+    const oldDevice = [m.fromDevice, m.from].find((d) => d !== undefined && parseDid(d) !== null);
+    const base = { id: m.migration, direction: 'incoming' as const, connection: m.connection, destination: m.destination, from: oldDevice ?? null, to: this.#o.credentials().did };
     state.recordMigration({ ...base, state: 'receiving', phases: { received: Date.now() } });
     try {
       const proxy = this.#proxyFor(m.proxy);
@@ -73,7 +78,7 @@ export class MigrationReceiver {
         migration: m.migration,
         connection: m.connection,
         destination: m.destination,
-        ...(m.from ? { from: m.from } : {}),
+        ...(oldDevice ? { from: oldDevice } : {}),
         ...(envelope ? (envelope.app ? { app: envelope.app } : {}) : {}),
         ...(envelope ? (envelope.state !== undefined ? { snapshot: envelope.state } : {}) : m.snapshot !== undefined ? { snapshot: m.snapshot as JsonValue } : {}),
       };

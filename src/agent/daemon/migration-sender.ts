@@ -52,6 +52,7 @@ export async function moveConnection(
     state: m.state,
     phases: m.phases,
     bytesReplayed: m.bytesReplayed,
+    ...(options.handler ? { handler: options.handler } : {}),
     ...(m.error ? { error: typeof m.error === 'string' ? m.error : m.error.message } : {}),
   });
   deps.state?.recordMigration(record(started));

@@ -46,6 +46,8 @@ export class LanPresence {
   readonly #logger: Logger;
   readonly #listeners = new Set<(peer: LanPeer) => void>();
   readonly #instance: string;
+  /** Called after every change of the peers seen. */
+  onChange: (() => void) | undefined;
 
   constructor(options: LanPresenceOptions) {
     this.#o = options;
@@ -63,7 +65,10 @@ export class LanPresence {
     });
     const browser = this.#bonjour.find({ type: SERVICE_TYPE });
     browser.on('up', (s: Service) => this.#up(s));
-    browser.on('down', (s: Service) => this.#peers.delete(s.name));
+    browser.on('down', (s: Service) => {
+      this.#peers.delete(s.name);
+      this.onChange?.();
+    });
   }
 
   /** Other tsmp devices seen on the LAN (not this one). */
@@ -115,5 +120,6 @@ export class LanPresence {
     this.#peers.set(s.name, peer);
     this.#logger.info({ peer }, 'tsmp device on the LAN');
     for (const l of this.#listeners) l(peer);
+    this.onChange?.();
   }
 }

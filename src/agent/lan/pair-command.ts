@@ -136,5 +136,6 @@ async function pairAsNewDevice(home: HomeDir, o: PairOptions, h: CliHelpers): Pr
 export async function startLanPresence(daemon: AgentDaemon): Promise<{ stop(): Promise<void>; presence: LanPresence }> {
   const parsed = parseDid(daemon.did)!;
   const presence = new LanPresence({ device: parsed.device, state: 'paired', uid: parsed.uid, port: PRESENCE_ONLY_PORT });
+  presence.onChange = () => daemon.state.setLan(presence.ownDevices().map((p) => ({ device: p.device, addresses: p.addresses })));
   return { presence, stop: () => presence.stop() };
 }

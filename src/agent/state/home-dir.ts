@@ -22,9 +22,9 @@ export class HomeDir {
   }
 
   ensure(): this {
+    // Created 0700. An existing directory is left as it is (`--home /tmp/x` must not chmod /tmp);
+    // the secrets in it are 0600 files whatever the directory's mode.
     mkdirSync(this.path, { recursive: true, mode: 0o700 });
-    // A directory made earlier with a looser umask is tightened, not trusted.
-    if ((statSync(this.path).mode & 0o077) !== 0) chmodSync(this.path, 0o700);
     return this;
   }
 

@@ -7,8 +7,8 @@ import { emit, fail, onCommands } from './role-io.js';
  * another user, each carrying a trickle of server → client data so the proxy relays live
  * connections, not idle ones.
  *
- * `server ADDRESS BYTES_PER_SEC`: accepts connections and sends each BYTES_PER_SEC, spread over
- *   ten ticks a second and over the connections, so the load is smooth rather than bursty.
+ * `server ADDRESS BYTES_PER_SEC`: accepts connections and sends each BYTES_PER_SEC once a second,
+ *   the connections spread over ten ticks a second so the load is smooth rather than bursty.
  * `clients`: on `{op:"open", via, dest, count, concurrency}` opens `count` CONNECT tunnels and
  *   reports `{ev:"ready", open, failed}`; `{op:"count"}` reports how many are still open.
  */
@@ -16,8 +16,10 @@ const [role = '', address = '127.0.0.1', rateText = '256'] = process.argv.slice(
 
 if (role === 'server') {
   const sockets = new Set<net.Socket>();
-  const perTick = Math.max(1, Math.round(Number(rateText) / 10));
-  const chunk = Buffer.alloc(perTick, 0x61);
+  // Each connection sends once a second (one small segment, not ten): thousands of connections
+  // then cost thousands of packets a second, not tens of thousands.
+  const chunk = Buffer.alloc(Math.max(1, Number(rateText)), 0x61);
+  let tick = 0;
   const server = net.createServer((s) => {
     s.on('error', () => {});
     s.on('close', () => sockets.delete(s));
@@ -26,9 +28,12 @@ if (role === 'server') {
   });
   server.maxConnections = 100_000;
   setInterval(() => {
+    let i = 0;
+    tick = (tick + 1) % 10;
     for (const s of sockets) {
-      // Skip a socket whose peer is not reading rather than queue without bound.
-      if (s.writableLength < 64 * 1024) s.write(chunk);
+      // A tenth of the connections per tick; skip one whose peer is not reading, rather than
+      // queue without bound.
+      if (i++ % 10 === tick && s.writableLength < 64 * 1024) s.write(chunk);
     }
   }, 100);
   server.listen({ port: 0, host: address, backlog: 4096 }, () => emit('listening', { port: (server.address() as net.AddressInfo).port }));

@@ -81,7 +81,7 @@ export function serveJsonLines(handlers: Record<string, Handler>): void {
     if (!handler) return reply({ id: req.id, ok: false, error: `unknown op ${req.op}` });
     handler(req.args).then(
       (result) => reply({ id: req.id, ok: true, result }),
-      (err: Error) => reply({ id: req.id, ok: false, error: err?.stack ?? String(err) }),
+      (err: Error) => reply({ id: req.id, ok: false, error: err instanceof Error ? err.message : String(err) }),
     );
   });
   // The parent went away: nothing left to serve.

@@ -16,6 +16,8 @@ export interface RelayFigure {
   pairedRatioTsmp: number;
   /** Failed connections during the figure, per relay (connection rate only). */
   errors?: Record<TargetKind, number>;
+  /** Connections that did not close after the client's FIN within the bound (bulk only; must be 0). */
+  unclosed?: Record<TargetKind, number>;
 }
 
 const SETTLE_MS = 200;
@@ -60,15 +62,17 @@ export async function measureBulk(
   ctx: RelayRunContext,
   opts: { connections: number; warmupMs: number; durationMs: number },
 ): Promise<RelayFigure> {
+  const unclosed: Record<TargetKind, number> = { direct: 0, haproxy: 0, tsmp: 0 };
   const values = await rounds(ctx.repeats, async (kind) => {
     const r = await ctx.load.call<BulkResult>(
       'bulk',
       { target: ctx.targets[kind], ...opts, dialTimeoutMs: ctx.timeoutMs },
       opts.warmupMs + opts.durationMs + 3 * ctx.timeoutMs,
     );
+    unclosed[kind] += r.unclosed;
     return r.bytesPerSecond;
   });
-  return figure('bytes/s', values);
+  return { ...figure('bytes/s', values), unclosed };
 }
 
 /** Connections per second (connect, handshake, 32-byte request/response, close). */

@@ -37,3 +37,16 @@ export function treeRss(pid: number): { bytes: number; processes: number } {
   const pids = processTree(pid);
   return { bytes: pids.reduce((sum, p) => sum + vmRssBytes(p), 0), processes: pids.length };
 }
+
+/** Open file descriptors of a process tree (Linux /proc/PID/fd). */
+export function treeFds(pid: number): number {
+  let n = 0;
+  for (const p of processTree(pid)) {
+    try {
+      n += readdirSync(`/proc/${p}/fd`).length;
+    } catch {
+      // gone
+    }
+  }
+  return n;
+}

@@ -13,7 +13,7 @@ function table(rows: string[][]): string {
 
 function relayRow(name: string, fig: Maybe<RelayFigure> | undefined, show: (x: number) => string): string[] {
   if (!fig) return [name, 'not measured'];
-  if (!ok(fig)) return [name, `error: ${fig.error.slice(0, 80)}`];
+  if (!ok(fig)) return [name, 'error (below)'];
   return [
     name,
     show(fig.median.direct),
@@ -25,7 +25,7 @@ function relayRow(name: string, fig: Maybe<RelayFigure> | undefined, show: (x: n
 }
 
 function migrationRows(m: Maybe<MigrationFigure>): string[][] {
-  if (!ok(m)) return [['migration', `error: ${m.error.slice(0, 80)}`]];
+  if (!ok(m)) return [['migration', 'error (below)']];
   const d = (x: { medianP50: number; medianP99: number }) => `p50 ${fmt(x.medianP50, 2)} / p99 ${fmt(x.medianP99, 2)} ms`;
   return [
     [`migration (${m.rounds}×${m.migrations}, ${m.connectionsOpen} open): connect → first replayed byte`, '', '', d(m.connectToFirstByteMs)],
@@ -48,7 +48,7 @@ export function formatProxyReport(r: ProxyBenchResult): string {
     const kib = (b: number) => fmt(b / 1024, 1);
     rows.push([`RSS per idle connection at ${r.rss.tsmp.connections} (KiB)`, '', kib(r.rss.haproxy.bytesPerConnection), kib(r.rss.tsmp.bytesPerConnection), `${fmt(r.rss.ratioToHaproxy, 2)}×`]);
   } else {
-    rows.push(['RSS per idle connection', `error: ${r.rss.error.slice(0, 80)}`]);
+    rows.push(['RSS per idle connection', 'error (below)']);
   }
   const lines = [
     `proxy benchmark${c.quick ? ' (--quick)' : ''}: medians of ${c.repeats} interleaved rounds (migrations: p50/p99 per round, median of ${c.migrationRounds} rounds)`,
@@ -58,14 +58,26 @@ export function formatProxyReport(r: ProxyBenchResult): string {
     '',
     table(rows),
   ];
-  if (r.limits.note) lines.push('', `note: ${r.limits.note}`);
+  const errors = [
+    ...Object.entries(r.throughput).map(([n, f]) => [`bulk ${n}`, f] as const),
+    ['connections/s', r.connectionRate] as const,
+    ['migration', r.migration] as const,
+    ['RSS', r.rss] as const,
+  ].filter(([, f]) => 'error' in f);
+  for (const [name, f] of errors) lines.push(`error in ${name}: ${(f as { error: string }).error}`);
+  if (ok(r.rss) && r.rss.note) lines.push('', `note: RSS ${r.rss.note}`);
   if (ok(r.migration)) {
     const m = r.migration;
-    lines.push('', `migrations: ${m.migrations} done, ${m.failed} failed, ${m.migrationsWithReplay} replayed cached bytes; bytes checked: ${m.wrongBytes} wrong, ${m.offsetMismatches} offset mismatches`);
+    lines.push('', `migrations: ${m.samples.length} done, ${m.failed} failed, ${m.migrationsWithReplay} replayed cached bytes; bytes checked: ${m.wrongBytes} wrong, ${m.offsetMismatches} offset mismatches`);
   }
   if (ok(r.connectionRate) && r.connectionRate.errors) {
     const e = r.connectionRate.errors;
     if (e.direct + e.haproxy + e.tsmp > 0) lines.push(`connection errors: direct ${e.direct}, haproxy ${e.haproxy}, tsmp ${e.tsmp}`);
+  }
+  for (const n of c.bulkConnections) {
+    const f = r.throughput[String(n)];
+    const u = f && ok(f) ? f.unclosed : undefined;
+    if (u && u.direct + u.haproxy + u.tsmp > 0) lines.push(`bulk ${n}: connections not closed after the client's FIN: direct ${u.direct}, haproxy ${u.haproxy}, tsmp ${u.tsmp}`);
   }
   lines.push('', 'targets:');
   for (const t of r.targets) {

@@ -155,7 +155,10 @@ export function registerAgentCommands(program: Command): void {
         `care-of ${s.coa ?? '-'}  name server ${s.nameserver}  push ${s.push}  proxy ${s.proxy}  last heartbeat ${s.lastHeartbeat ?? 'never'}`,
         `dashboard ${runtime.ui}/?s=${runtime.uiSecret}${runtime.socks ? `  socks5://${runtime.socks}` : ''}`,
         '',
-        table(['DEVICE', 'STATUS', 'ADDRESS'], state.devices.map((d) => [d.name + (d.self ? ' (this)' : ''), d.status, d.coa ?? '-'])),
+        table(
+          ['DEVICE', 'STATUS', 'ADDRESS', 'LAN'],
+          state.devices.map((d) => [d.name + (d.self ? ' (this)' : ''), d.status, d.coa ?? '-', state.lan.find((p) => p.device === d.name)?.addresses.join(',') ?? '-']),
+        ),
         '',
         migrationsTable(state.migrations.slice(0, 10)),
       ].join('\n'),

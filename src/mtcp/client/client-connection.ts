@@ -53,6 +53,8 @@ export class MtcpClientConnection extends Duplex {
   private readonly policy: ThroughputMonitor | undefined;
   private policyTicker: NodeJS.Timeout | undefined;
   private inflight: Promise<ServerMigrationRecord> | undefined;
+  /** Resume attempts so far (sent in each resume hello; see control-messages.ts). */
+  private epoch = 0;
   private current: ServerMigrationRecord | undefined;
 
   constructor(options: MtcpClientOptions) {
@@ -157,7 +159,7 @@ export class MtcpClientConnection extends Duplex {
   }
 
   private async resumeAt(address: string): Promise<HandshakeResult<Welcome | Resumed>> {
-    const hello = { mode: 'resume' as const, cid: this.cid, cert: this.cert, from: this.member, out: this.received, in: this.input.end, inHeld: this.input.start };
+    const hello = { mode: 'resume' as const, cid: this.cid, cert: this.cert, from: this.member, out: this.received, in: this.input.end, inHeld: this.input.start, epoch: ++this.epoch };
     const r = await handshake(address, hello, this.opts.handshakeTimeoutMs, this.opts.maxFrameBytes);
     const resumed = r.reply as Resumed;
     if (resumed.inFrom < this.input.start || resumed.inFrom > this.input.end) {
@@ -361,7 +363,13 @@ export class MtcpClientConnection extends Duplex {
     clearInterval(this.watchdog);
     if (this.policyTicker) clearInterval(this.policyTicker);
     if (this.ackTimer) clearTimeout(this.ackTimer);
-    this.dropSocket();
+    // After both ENDs the last ACK may still be queued: flush it, so the member can let go.
+    if (!err && this.remoteEnded && this.localEnded && this.socket) {
+      const s = this.socket;
+      this.socket = undefined;
+      s.end();
+      setTimeout(() => s.destroy(), 2000).unref();
+    } else this.dropSocket();
     const w = this.waitingWrite;
     this.waitingWrite = undefined;
     w?.cb(err ?? new MtcpError(MtcpErrorCode.CLOSED, 'connection destroyed'));

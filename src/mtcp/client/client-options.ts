@@ -16,7 +16,7 @@ export interface MtcpClientOptions {
   autoMigrate?: boolean;
   /** Members tried per migration before giving up. @default 2 × pool size */
   maxAttempts?: number;
-  /** An ACK goes out after this many received bytes... @default 32768 */
+  /** An ACK goes out after this many received bytes... @default 65536 */
   ackBytes?: number;
   /** ...or this long after the first unacknowledged byte. @default 20 */
   ackDelayMs?: number;
@@ -35,7 +35,7 @@ export const CLIENT_DEFAULTS = {
   handshakeTimeoutMs: 3000,
   silenceTimeoutMs: 3000,
   autoMigrate: true,
-  ackBytes: 32 * 1024,
+  ackBytes: 64 * 1024,
   ackDelayMs: 20,
   inputLimit: 8 << 20,
   maxFrameBytes: 8 << 20,

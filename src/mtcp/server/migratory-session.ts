@@ -67,8 +67,11 @@ export class MigratorySession extends EventEmitter implements MtcpSession {
   private firstSave: Promise<void> | undefined;
   private wantDrain = false;
 
-  /** `from`: the record this incarnation starts from; `clientOut`: output the client already has. */
-  constructor(private readonly ctx: SessionContext, from: SnapshotRecord, clientOut: number) {
+  /**
+   * `from`: the record this incarnation starts from; `clientOut`: output the client already has;
+   * `epoch`: the client's resume attempt that created this incarnation (0 for a new connection).
+   */
+  constructor(private readonly ctx: SessionContext, from: SnapshotRecord, clientOut: number, public epoch = 0) {
     super();
     this.id = ctx.cid;
     this.importedState = from.state === undefined ? undefined : (JSON.parse(from.state) as unknown);

@@ -181,7 +181,7 @@ export class MtcpServer extends EventEmitter {
           snapshotKey: this.keys.snapshot,
           pool: this.opts.pool,
           store: this.store,
-          release: (cid, requester) => this.releaseForFetch(cid, requester),
+          release: (cid, requester, epoch) => this.releaseForFetch(cid, requester, epoch),
           movedTo: (cid) => this.moved.get(cid),
         });
       case 'new':
@@ -234,18 +234,27 @@ export class MtcpServer extends EventEmitter {
     let source: ResumeEvent['source'] = 'local';
     if (session) {
       // The client comes back to the member that holds it (a reconnect, or a rolled-back migration).
+      if (hello.epoch <= session.epoch) throw new MtcpError(MtcpErrorCode.STALE, `connection is held by a newer resume (${session.epoch} ≥ ${hello.epoch})`);
       this.cancelOrphanTimer(hello.cid);
       session.detach();
+      session.epoch = hello.epoch;
       if (hello.inHeld > session.bytesReceived) throw new MtcpError(MtcpErrorCode.REPLAY_GAP, 'client no longer holds input this member needs');
     } else {
-      const loaded = await loadResumeState({ cid: hello.cid, from: hello.from, self: this.opts.id, snapshotKey: this.keys.snapshot, store: this.store, peers: this.peers, fetchTimeoutMs: this.opts.fetchTimeoutMs });
+      // If this member handed the connection over earlier, ask the member it went to.
+      const from = this.moved.get(hello.cid) ?? hello.from;
+      const loaded = await loadResumeState({ cid: hello.cid, epoch: hello.epoch, from, self: this.opts.id, snapshotKey: this.keys.snapshot, store: this.store, peers: this.peers, fetchTimeoutMs: this.opts.fetchTimeoutMs });
       if (socket.destroyed) return;
       const { record } = loaded;
       const log = loaded.log.subarray(0, Math.max(0, hello.in - record.in));
       if (hello.inHeld > record.in + log.length) throw new MtcpError(MtcpErrorCode.REPLAY_GAP, `client holds input from ${hello.inHeld}, the state needs it from ${record.in + log.length}`);
       if (hello.out < record.outAcked || hello.out > record.out + (1 << 30)) throw new MtcpError(MtcpErrorCode.REPLAY_GAP, 'client output offset does not fit the snapshot');
-      session = new MigratorySession(this.context(hello.cid), record, hello.out);
+      // Another resume may have won while this one was fetching.
+      const rival = this.sessions.get(hello.cid);
+      if (rival && rival.epoch >= hello.epoch) throw new MtcpError(MtcpErrorCode.STALE, 'a newer resume took the connection meanwhile');
+      rival?.halt();
+      session = new MigratorySession(this.context(hello.cid), record, hello.out, hello.epoch);
       this.sessions.set(hello.cid, session);
+      this.moved.delete(hello.cid);
       source = loaded.source;
       this.runHandler(session);
       // Replay: input the old member had logged after the snapshot, then (below) the client's.
@@ -313,9 +322,10 @@ export class MtcpServer extends EventEmitter {
   }
 
   /** Lazy transfer, old member's side: hand over and forget the connection. */
-  private releaseForFetch(cid: string, requester: string): { record: unknown; log: Buffer } | undefined {
+  private releaseForFetch(cid: string, requester: string, epoch: number): { record: unknown; log: Buffer } | undefined {
     const session = this.sessions.get(cid);
     if (!session) return undefined;
+    if (epoch <= session.epoch) throw new MtcpError(MtcpErrorCode.STALE, `connection is held by a newer resume (${session.epoch} ≥ ${epoch})`);
     this.moved.delete(cid);
     this.moved.set(cid, requester);
     if (this.moved.size > MOVED_POINTERS) this.moved.delete(this.moved.keys().next().value as string);

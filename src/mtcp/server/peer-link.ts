@@ -10,7 +10,7 @@ import type { SnapshotRecord } from '../state/snapshot-record.js';
 import type { SnapshotPusher } from '../state/push-store.js';
 import type { PoolMember } from './pool-config.js';
 
-type PeerOp = { op: 'push'; record: SnapshotRecord } | { op: 'fetch'; cid: string } | { op: 'drop'; cid: string };
+type PeerOp = { op: 'push'; record: SnapshotRecord } | { op: 'fetch'; cid: string; epoch: number } | { op: 'drop'; cid: string };
 
 /** Proof a member sends in its peer hello: HMAC(pool peer key, member, ts, nonce). */
 export function peerHello(peerKey: Buffer, member: string, now = Date.now()): Record<string, unknown> {
@@ -133,10 +133,10 @@ export class PeerLinks implements SnapshotPusher {
   }
 
   /** Lazy transfer: asks `member` for the connection's state and input log. */
-  async fetch(member: string, cid: string, timeoutMs: number): Promise<PeerResponse> {
+  async fetch(member: string, cid: string, epoch: number, timeoutMs: number): Promise<PeerResponse> {
     const link = this.links.get(member);
     if (!link) throw new Error(`no peer link to ${member}`);
-    return link.request({ op: 'fetch', cid }, timeoutMs);
+    return link.request({ op: 'fetch', cid, epoch }, timeoutMs);
   }
 
   close(): void {

@@ -17,7 +17,8 @@ export interface PeerServiceDeps {
   snapshotKey: Buffer;
   pool: PoolConfig;
   store: SnapshotStore;
-  release(cid: string, requester: string): { record: unknown; log: Buffer } | undefined;
+  /** Hands the connection over, unless a resume attempt at least as new as `epoch` holds it (throws STALE). */
+  release(cid: string, requester: string, epoch: number): { record: unknown; log: Buffer } | undefined;
   /** Where this member handed the connection over to, if it did (a forwarding pointer). */
   movedTo(cid: string): string | undefined;
 }
@@ -69,7 +70,7 @@ async function serve(req: PeerRequest, deps: PeerServiceDeps, requester: string)
       return { rid: req.rid, ok: true };
     }
     case 'fetch': {
-      const released = deps.release(req.cid, requester);
+      const released = deps.release(req.cid, requester, req.epoch);
       if (released) return { rid: req.rid, ok: true, record: released.record, log: released.log.toString('base64') };
       // Already handed over (e.g. to a member whose RESUMED the client never saw): say where.
       const moved = deps.movedTo(req.cid);

@@ -21,6 +21,8 @@ export interface LoadedState {
  */
 export async function loadResumeState(args: {
   cid: string;
+  /** The resume attempt asking (see `epoch` in the resume hello). */
+  epoch: number;
   from: string;
   self: string;
   snapshotKey: Buffer;
@@ -35,17 +37,19 @@ export async function loadResumeState(args: {
   let from = args.from;
   for (let hop = 0; hop < MAX_FETCH_HOPS && from !== args.self; hop++) {
     try {
-      const res = await args.peers.fetch(from, args.cid, args.fetchTimeoutMs);
+      const res = await args.peers.fetch(from, args.cid, args.epoch, args.fetchTimeoutMs);
       if (res.ok && res.record !== undefined) {
         const record = openRecord(args.snapshotKey, res.record, args.cid);
         const log = Buffer.from(res.log ?? '', 'base64');
         return { record, log, source: 'peer', ms: performance.now() - t0 };
       }
       peerError = res.error;
+      // A newer attempt holds the connection: this one is stale and must not fall back to the store.
+      if (res.error?.code === MtcpErrorCode.STALE) throw new MtcpError(MtcpErrorCode.STALE, res.error.message);
       if (res.movedTo === undefined) break;
       from = res.movedTo;
     } catch (err) {
-      if (err instanceof MtcpError && err.code === MtcpErrorCode.SNAPSHOT_INVALID) throw err;
+      if (err instanceof MtcpError && (err.code === MtcpErrorCode.SNAPSHOT_INVALID || err.code === MtcpErrorCode.STALE)) throw err;
       peerError = err;
       break;
     }

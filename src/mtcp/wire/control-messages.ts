@@ -23,6 +23,12 @@ export const helloSchema = z.discriminatedUnion('mode', [
     in: offset,
     /** Input offset below which the client no longer holds bytes. */
     inHeld: offset,
+    /**
+     * The client's resume attempt counter, increasing over the connection's life. A member that
+     * holds the connection from a later attempt refuses to give it to an earlier one, so a resume
+     * whose answer the client never saw cannot take the connection back from a newer one.
+     */
+    epoch: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
   }),
   z.object({
     mode: z.literal('peer'),
@@ -61,7 +67,7 @@ export const peerRequestSchema = z.discriminatedUnion('op', [
   /** Eager transfer: a snapshot record (state/snapshot-record.ts), sealed by its owner. */
   z.object({ op: z.literal('push'), rid: z.number().int(), record: z.unknown() }),
   /** Lazy transfer: give me this connection's latest snapshot and input log, and let go of it. */
-  z.object({ op: z.literal('fetch'), rid: z.number().int(), cid }),
+  z.object({ op: z.literal('fetch'), rid: z.number().int(), cid, epoch: z.number().int().nonnegative() }),
   /** The connection ended; forget its replica. */
   z.object({ op: z.literal('drop'), rid: z.number().int(), cid }),
 ]);

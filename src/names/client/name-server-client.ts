@@ -11,6 +11,7 @@ import type { LogEntry } from '../sync/log-entry.js';
 import type { NamespaceReplica } from '../sync/namespace-replica.js';
 import { HttpJson, type HttpJsonOptions } from './http-json.js';
 import { PushSubscriber, type PushSubscriberOptions } from './push-subscriber.js';
+import type { MigrationRequest } from '../push/messages.js';
 
 export type ClientAuth = { uid: string; password: string } | { did: string; token: string } | { serviceKey: string };
 
@@ -121,6 +122,11 @@ export class NameServerClient {
   /** Sends a message to the device's agent over its push channel (the proxy's Migration-To-Request). */
   push(did: string, message: PushMessage): Promise<{ id: string; delivered: DeliveryResult }> {
     return this.req('POST', `/v1/push/${enc(did)}`, message);
+  }
+
+  /** The proxy's Migration-To-Request to the target device's agent (CONTRACTS.md). */
+  pushMigration(did: string, request: MigrationRequest): Promise<{ id: string; delivered: DeliveryResult }> {
+    return this.push(did, request as unknown as PushMessage);
   }
 
   /** The proxy's credential check; null when the token is wrong or the device revoked. */

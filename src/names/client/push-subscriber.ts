@@ -30,7 +30,12 @@ export interface PushSubscriberEvents {
   error: [Error];
 }
 
+/** connecting → open (after the server's hello) → waiting (backoff) → connecting …; stopped is final. */
+export const PUSH_STATES = { connecting: 'connecting', open: 'open', waiting: 'waiting', stopped: 'stopped' } as const;
+export type PushState = (typeof PUSH_STATES)[keyof typeof PUSH_STATES];
+
 export class PushSubscriber extends EventEmitter<PushSubscriberEvents> {
+  private current: PushState = PUSH_STATES.connecting;
   private ws: WebSocket | null = null;
   private timer: NodeJS.Timeout | null = null;
   private attempt = 0;
@@ -46,6 +51,10 @@ export class PushSubscriber extends EventEmitter<PushSubscriberEvents> {
     u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
     this.wsUrl = u.toString();
     this.connect();
+  }
+
+  get state(): PushState {
+    return this.current;
   }
 
   get connected(): boolean {
@@ -85,6 +94,7 @@ export class PushSubscriber extends EventEmitter<PushSubscriberEvents> {
 
   private connect(): void {
     if (this.stopped) return;
+    this.current = PUSH_STATES.connecting;
     this.helloSeen = false;
     const ws = new WebSocket(this.wsUrl, {
       headers: { authorization: this.opts.authorization },
@@ -103,6 +113,7 @@ export class PushSubscriber extends EventEmitter<PushSubscriberEvents> {
       if (msg.type === 'hello') {
         this.attempt = 0;
         this.helloSeen = true;
+        this.current = PUSH_STATES.open;
         if (this.watched.size) ws.send(JSON.stringify({ type: 'subscribe', dids: [...this.watched] }));
         this.emit('open');
         return;
@@ -127,7 +138,12 @@ export class PushSubscriber extends EventEmitter<PushSubscriberEvents> {
 
   /** Full jitter backoff: a random delay up to min(max, min·2^attempt). */
   private schedule(): void {
-    if (this.stopped || this.timer) return;
+    if (this.stopped) {
+      this.current = PUSH_STATES.stopped;
+      return;
+    }
+    if (this.timer) return;
+    this.current = PUSH_STATES.waiting;
     const min = this.opts.minBackoffMs ?? 250;
     const max = this.opts.maxBackoffMs ?? 30_000;
     const ceiling = Math.min(max, min * 2 ** this.attempt++);
@@ -140,6 +156,7 @@ export class PushSubscriber extends EventEmitter<PushSubscriberEvents> {
 
   close(): void {
     this.stopped = true;
+    this.current = PUSH_STATES.stopped;
     if (this.timer) clearTimeout(this.timer);
     this.ws?.terminate();
     this.ws = null;

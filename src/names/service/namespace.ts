@@ -3,7 +3,7 @@
  * (paper V.B.1; issue 3, "Introductions").
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
+import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
 import type { IntroductionRecord } from '../model.js';
 import { foldLog, type LogEntry, type StoredLogEntry } from '../sync/log-entry.js';
 import type { Principal, ServiceContext } from './context.js';
@@ -116,9 +116,5 @@ export class NamespaceService {
       if (batch.length < READ_LIMIT) return all;
       since = batch[batch.length - 1]!.seq;
     }
-  }
-
-  assertDevice(p: Principal): asserts p is Principal & { kind: 'device' } {
-    if (p.kind !== 'device') throw new ForbiddenError('only a device may do this');
   }
 }

@@ -229,7 +229,7 @@ export class PostgresStore implements NameStore {
   }
 
   async groupVersion(uid: string): Promise<{ seq: number; modified: number }> {
-    const r = await this.one('SELECT COALESCE(MAX(seq), 0) AS seq, COALESCE(MAX(ts), 0) AS modified FROM namespace_log WHERE uid = $1', [uid]);
+    const r = await this.one('SELECT COALESCE((SELECT MAX(seq) FROM namespace_log WHERE uid = $1), 0) AS seq, COALESCE((SELECT MAX(ts) FROM namespace_log WHERE uid = $1), 0) AS modified', [uid]);
     return { seq: Number(r?.seq ?? 0), modified: Number(r?.modified ?? 0) };
   }
 

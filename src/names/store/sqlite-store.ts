@@ -75,7 +75,7 @@ export class SqliteStore implements NameStore {
       confirmIntro: p("UPDATE introductions SET state = 'confirmed' WHERE id = ? AND state = 'pending'"),
       insertFriend: p('INSERT INTO friendships (uid, friend_uid) VALUES (?, ?) ON CONFLICT DO NOTHING'),
       isFriend: p('SELECT 1 FROM friendships WHERE uid = ? AND friend_uid = ?'),
-      maxSeq: p('SELECT COALESCE(MAX(seq), 0) AS seq, COALESCE(MAX(ts), 0) AS modified FROM namespace_log WHERE uid = ?'),
+      maxSeq: p('SELECT COALESCE((SELECT MAX(seq) FROM namespace_log WHERE uid = $uid), 0) AS seq, COALESCE((SELECT MAX(ts) FROM namespace_log WHERE uid = $uid), 0) AS modified'),
       insertLog: p('INSERT INTO namespace_log (uid, seq, id, ts, origin, op, key, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING'),
       readLog: p('SELECT * FROM namespace_log WHERE uid = ? AND seq > ? ORDER BY seq LIMIT ?'),
     };
@@ -166,7 +166,7 @@ export class SqliteStore implements NameStore {
   }
 
   private appendSync(uid: string, entries: LogEntry[]): number {
-    let seq = Number((this.stmt.maxSeq.get(uid) as Row).seq);
+    let seq = Number((this.stmt.maxSeq.get({ uid }) as Row).seq);
     let added = 0;
     for (const e of entries) {
       const r = this.stmt.insertLog.run(uid, seq + 1, e.id, e.ts, e.origin, e.op, e.key, e.value);
@@ -187,7 +187,7 @@ export class SqliteStore implements NameStore {
   }
 
   async groupVersion(uid: string): Promise<{ seq: number; modified: number }> {
-    const r = this.stmt.maxSeq.get(uid) as Row;
+    const r = this.stmt.maxSeq.get({ uid }) as Row;
     return { seq: Number(r.seq), modified: Number(r.modified) };
   }
 

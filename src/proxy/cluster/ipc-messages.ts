@@ -41,6 +41,8 @@ export interface HandedDevice {
   preamble: number;
   /** Tunnel bytes already read by the handing worker, base64. */
   head: string;
+  /** The device's FIN was read by the handing worker, so the receiving one will never see it. */
+  ended: boolean;
   connectedAt: number;
 }
 

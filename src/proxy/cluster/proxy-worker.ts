@@ -68,6 +68,7 @@ export async function runProxyWorker(index: number, options: ProxyOptions, authe
             protocol: dev.protocol,
             preamble: dev.preamble,
             head: Buffer.concat([dev.head, ...extra]).toString('base64'),
+            ended: socket.readableEnded,
             connectedAt,
           },
         },
@@ -121,6 +122,7 @@ function adopt(proxy: Proxy, m: Extract<PrimaryToWorker, { tsmp: 'adopt' }>, soc
     socket,
     preamble: d.preamble,
     head: Buffer.from(d.head, 'base64'),
+    ended: d.ended,
   };
   const migration = proxy.migrations.match(d.identity, m.destination, m.ticket);
   if (!migration) {

@@ -21,7 +21,8 @@ export function migrationPushListener(sender: PushSender, proxyAddress: () => Ho
       ticket: m.ticket,
       proxy: formatHostPort(proxyAddress()),
       destination: m.destination,
-      from: m.from,
+      // `from` is set by the name server to whoever pushed; the old device travels as fromDevice.
+      fromDevice: m.from,
       expiresAt: new Date(m.expiresAt).toISOString(),
       ...(m.snapshot !== undefined ? { snapshot: m.snapshot } : {}),
     };

@@ -35,6 +35,8 @@ export interface AttachingDevice {
   preamble: number;
   /** Tunnel bytes the client sent behind its request. */
   head: Buffer;
+  /** The client's FIN was already read (it came with the handshake, or in another worker). */
+  ended?: boolean;
 }
 
 export interface Cutover {
@@ -62,6 +64,8 @@ export class RelayConnection extends EventEmitter {
   private upstreamEnded = false;
   private lostOffset = 0;
   private lettingGo: DeviceLink | null = null;
+  /** The new holder half-closed while the old one was letting go: FIN after the gate's bytes. */
+  private finAfterGate = false;
   private detachTimer: NodeJS.Timeout | undefined;
   private bufferTimer: NodeJS.Timeout | undefined;
   private bufferPollMs = 1;
@@ -170,6 +174,7 @@ export class RelayConnection extends EventEmitter {
     }
     this.device = null;
     this.lettingGo = null;
+    // Read (and drop) what the server still sends so its FIN, and then the close, can arrive.
     this.server.resume();
     endThenDestroy(this.server, this.options.closeGraceMs);
     this.emit('closed', reason);
@@ -191,12 +196,13 @@ export class RelayConnection extends EventEmitter {
     socket.on('close', () => this.onDeviceClose(link));
     if (dev.head.length > 0) this.onDeviceData(link, dev.head);
     // A FIN that arrived during the handshake was consumed already; no 'end' event will follow.
-    if (socket.readableEnded) this.onDeviceEnd(link);
+    if (socket.readableEnded || dev.ended) this.onDeviceEnd(link);
     socket.resume();
     return link;
   }
 
   private onServerData(chunk: Buffer): void {
+    if (this.state === 'closed') return; // draining a server we are closing: nobody to give it to
     this.replay.append(chunk);
     const link = this.device;
     if (link) {
@@ -263,10 +269,11 @@ export class RelayConnection extends EventEmitter {
       this.finishLetGo(link);
       return;
     }
-    // An ordinary half-close by the holder: the server gets the FIN (issue 2).
+    // An ordinary half-close by the holder: the server gets the FIN (issue 2), after every byte
+    // the gate still holds for it.
     if (link === this.device && !this.upstreamEnded) {
-      this.upstreamEnded = true;
-      this.server.end();
+      if (this.lettingGo) this.finAfterGate = true;
+      else this.endUpstream();
     }
   }
 
@@ -317,6 +324,16 @@ export class RelayConnection extends EventEmitter {
     this.lettingGo = null;
     if (!old.socket.destroyed) old.socket.destroy();
     this.gate.open((chunk) => this.writeUpstream(chunk), this.device?.socket);
+    if (this.finAfterGate) {
+      this.finAfterGate = false;
+      this.endUpstream();
+    }
+  }
+
+  private endUpstream(): void {
+    if (this.upstreamEnded) return;
+    this.upstreamEnded = true;
+    this.server.end();
   }
 
   /** Holds that belong to the device being replaced; its successor sets its own. */

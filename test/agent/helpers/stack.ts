@@ -6,6 +6,7 @@ import { NameServer } from '../../../src/names/name-server.js';
 import { NameServerClient } from '../../../src/names/client/name-server-client.js';
 import { NameServerAuthenticator } from '../../../src/proxy/auth/nameserver-authenticator.js';
 import { Proxy } from '../../../src/proxy/proxy.js';
+import { migrationPushListener } from '../../../src/proxy/migration/migration-push.js';
 import { formatHostPort, type HostPort } from '../../../src/common/host-port.js';
 import { AgentDaemon } from '../../../src/agent/daemon/agent-daemon.js';
 import { HomeDir } from '../../../src/agent/state/home-dir.js';
@@ -54,19 +55,8 @@ export async function startStack(deviceNames: string[], options: { migrationTime
   let proxy = makeProxy({ host: '127.0.0.1', port: 0 }, { host: '127.0.0.1', port: 0 });
   const started = await proxy.start();
   const proxyAddr = { listen: started.listen, control: started.control! };
-  const wire = (p: Proxy) => p.migrations.listeners.push((m) => {
-    void service
-      .push(m.to, {
-        type: 'migration',
-        migration: m.id,
-        connection: m.connection,
-        ticket: m.ticket,
-        proxy: formatHostPort(proxyAddr.listen),
-        destination: m.destination,
-        ...(m.snapshot !== undefined ? { snapshot: m.snapshot } : {}),
-      } as never)
-      .catch(() => undefined);
-  });
+  // The proxy's own Migration-To-Request, through the name server's push channel.
+  const wire = (p: Proxy) => p.migrations.listeners.push(migrationPushListener(service, () => proxyAddr.listen, silentLogger));
   wire(proxy);
   const agents: AgentDaemon[] = [];
   return {

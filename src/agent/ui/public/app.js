@@ -2,7 +2,7 @@
 // from /api/events; every text goes through textContent, never innerHTML.
 const PHASES = ['requested', 'paused', 'waiting', 'attached', 'firstByte', 'resumed', 'done'];
 const FINAL = new Set(['done', 'rolled-back', 'failed', 'handled']);
-const state = { status: null, devices: [], connections: [], migrations: [] };
+const state = { status: null, devices: [], connections: [], migrations: [], lan: [] };
 let liveMigration = null;
 
 function el(tag, attrs = {}, ...children) {
@@ -47,7 +47,14 @@ function renderDevices() {
       el(
         'div',
         { class: 'device', 'data-device': d.name },
-        el('div', { class: 'name' }, el('span', { class: `dot ${d.status}` }), d.name, d.self ? el('span', { class: 'you' }, 'this device') : null),
+        el(
+          'div',
+          { class: 'name' },
+          el('span', { class: `dot ${d.status}` }),
+          d.name,
+          d.self ? el('span', { class: 'you' }, 'this device') : null,
+          state.lan.some((p) => p.device === d.name) ? el('span', { class: 'you', title: 'seen over mDNS on this network' }, 'on this LAN') : null,
+        ),
         el('div', { class: 'meta' }, `${d.status} · ${d.coa ?? 'no address'} · seen ${ago(d.lastSeen)}`),
       ),
     ),
@@ -175,6 +182,10 @@ events.addEventListener('status', (e) => {
 });
 events.addEventListener('devices', (e) => {
   state.devices = JSON.parse(e.data).devices;
+  renderDevices();
+});
+events.addEventListener('lan', (e) => {
+  state.lan = JSON.parse(e.data).lan;
   renderDevices();
 });
 events.addEventListener('connections', (e) => {

@@ -1,7 +1,5 @@
 /** Heartbeats, resolution, and pushing a message to an agent. */
 import type { FastifyInstance } from 'fastify';
-import { ForbiddenError } from '../../errors.js';
-import type { Principal } from '../../service/context.js';
 import type { NameService } from '../../service/name-service.js';
 import { authenticate, authenticateDevice } from '../credentials.js';
 import type { RateLimits } from '../build-app.js';
@@ -29,9 +27,4 @@ export function presenceRoutes(app: FastifyInstance, svc: NameService, limits: R
     reply.code(202);
     return svc.pushes.push(p, did, body);
   });
-}
-
-export function requireDevice(p: Principal): Principal & { kind: 'device' } {
-  if (p.kind !== 'device') throw new ForbiddenError('only a device may do this; authenticate with DID:token');
-  return p;
 }

@@ -61,4 +61,9 @@ export const MIGRATIONS: readonly Migration[] = [
          UNIQUE (uid, id))`,
     ],
   },
+  {
+    version: 2,
+    name: 'index the log by time, so every heartbeat finds the group timestamp without a scan',
+    sql: ['CREATE INDEX namespace_log_by_ts ON namespace_log(uid, ts)'],
+  },
 ];
