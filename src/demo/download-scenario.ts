@@ -1,89 +1,104 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
+import type { JsonValue } from '../agent/app-api.js';
 import { FileHandler } from '../agent/handlers/file-handler.js';
+import { connectViaProxy } from '../agent/proxy-client/connect-via-proxy.js';
 import { silentLogger } from '../common/logger.js';
-import { startVideoServer } from './alice-servers.js';
-import type { DemoWorld } from './demo-world.js';
+import type { VideoServer } from './alice-servers.js';
+import type { DemoStack } from './demo-stack.js';
+import { findLiveConnection, incomingRecord, moveViaAgent } from './move-via-agent.js';
 import { mib, type Narrator } from './narrator.js';
+import { countingStream, startPhoneDownload } from './phone-downloader.js';
+import { deferred, waitFor, within } from './waits.js';
 
-const VIDEO_SIZE = 12 * 1024 * 1024;
-const VIDEO_RATE = 4 * 1024 * 1024;
+/** The downloader's state, M-TCP's per-connection snapshot: what it fetches and how far it got. */
+type DownloadState = { url: string; file: string; bytesDone: number };
 
 /**
- * The paper's Figure 3: Bob's phone downloads Alice's video through the proxy; mid-download he
- * moves it to his PC, whose handler appends the rest to the file. Returns whether the phone's
- * part followed by the PC's part is the original, byte for byte.
+ * The paper's Figure 3: Bob's phone downloads Alice's video through its agent and the proxy;
+ * mid-download he moves it to his PC. The phone's downloader is migration-aware: it exports its
+ * state with the request, and the PC's downloader imports it and appends the rest of the stream
+ * to the file with the agent's `file:` handler. Checks that the phone's part followed by the
+ * PC's part is the original, byte for byte, and that the PC received the exported state.
  */
-export async function runDownloadScenario(world: DemoWorld, say: Narrator): Promise<boolean> {
-  const video = await startVideoServer(VIDEO_SIZE, VIDEO_RATE);
+export async function runDownloadScenario(stack: DemoStack, video: VideoServer, say: Narrator): Promise<boolean> {
+  const { phone, pc } = stack.devices;
+  const destination = `127.0.0.1:${video.port}`;
+  const url = 'http://alice.example/video.ts';
+  const phonePart = join(stack.dir, 'video.phone-part');
+  const pcPart = join(stack.dir, 'video.pc-part');
+  let download: ReturnType<typeof startPhoneDownload> | undefined;
+  let exported: DownloadState | undefined;
+  let pcBar = false;
+  const imported = deferred<{ state: JsonValue; from: string | undefined; bytesIn: number }>();
+
+  // The phone's half of the app (M-TCP export): called by the phone's agent when Bob moves it.
+  const unregisterPhone = phone.apps.register<DownloadState>({
+    name: 'downloader',
+    owns: (c) => c.destination === destination,
+    exportState: () => (exported = { url, file: 'video.ts', bytesDone: download?.body ?? 0 }),
+  });
+  // The PC's half (M-TCP import): run by the PC's agent on the resumed stream.
+  const unregisterPc = pc.apps.register({
+    name: 'downloader',
+    importState: async (state, stream, ctx) => {
+      const counted = countingStream(stream, (n) => pcBar && say.progress('pc', (download?.body ?? 0) + n, video.size));
+      const resumed = { stream: counted, migration: ctx.migration, connection: ctx.connection.id, destination: ctx.connection.destination };
+      try {
+        const outcome = await new FileHandler({ path: pcPart }).handle(resumed, { logger: silentLogger });
+        imported.resolve({ state, from: ctx.from, bytesIn: outcome.bytesIn });
+      } catch (err) {
+        imported.reject(err as Error);
+        throw err;
+      } finally {
+        stream.end();
+      }
+    },
+  });
   try {
     say.step(1, `Alice's HTTP server offers video.ts (${mib(video.size)}, sha256 ${video.sha256.slice(0, 16)}…)`);
-    say.step(2, "Bob's phone starts downloading it through the tsmp proxy");
-    const phonePart = join(world.dir, 'video.phone-part');
-    const pcPart = join(world.dir, 'video.pc-part');
-    const { socket } = await world.tunnel('phone', '127.0.0.1', video.port);
-    socket.write(`GET /video.ts HTTP/1.1\r\nHost: alice.example\r\nConnection: close\r\n\r\n`);
-    const phoneFile = createWriteStream(phonePart);
-    let head = Buffer.alloc(0);
-    let headDone = false;
-    let body = 0;
-    const phoneDone = new Promise<void>((resolve) => {
-      socket.on('data', (chunk: Buffer) => {
-        if (!headDone) {
-          // The phone's downloader reads the HTTP response head; the body goes to the file.
-          head = Buffer.concat([head, chunk]);
-          const end = head.indexOf('\r\n\r\n');
-          if (end < 0) return;
-          headDone = true;
-          chunk = head.subarray(end + 4);
-        }
-        body += chunk.length;
-        phoneFile.write(chunk);
-        say.progress('phone', body, video.size);
-      });
-      // The proxy ends the phone's side once the PC took over; the phone's app then closes too.
-      socket.on('end', () => socket.end());
-      socket.on('close', () => phoneFile.end(resolve));
-    });
-    socket.on('error', () => {});
-    socket.resume();
-    while (body < video.size * 0.35) await new Promise((r) => setTimeout(r, 20));
+    say.step(2, `Bob's phone downloads it: its app → the phone's agent (SOCKS ${phone.socks.host}:${phone.socks.port}) → the proxy, as ${phone.did}`);
+    const { socket } = await connectViaProxy('127.0.0.1', video.port, { proxy: phone.socks });
+    download = startPhoneDownload(socket, `GET /video.ts HTTP/1.1\r\nHost: alice.example\r\nConnection: close\r\n\r\n`, phonePart, (n) => say.progress('phone', n, video.size));
+    const phoneApp = download;
+    await waitFor('the phone downloading a third of the video', () => phoneApp.body >= video.size * 0.35, 20_000);
 
-    say.step(3, 'Bob gets home and moves the download to his PC');
-    const [conn] = (await world.api<{ connections: { id: string }[] }>('phone', 'GET', '/v1/connections')).connections;
-    const m = await world.api<{ id: string; ticket: string }>('phone', 'POST', `/v1/connections/${conn!.id}/migrate`, {
-      to: 'pc',
-      snapshot: { app: 'downloader', url: 'http://alice.example/video.ts', bytesDone: body },
-    });
-    say.say(`   migration ${m.id}: the proxy paused Alice's server; the phone stops at ${mib(body)}`);
-
-    say.step(4, "Bob's PC attaches with the migration ticket; its file handler continues the file");
-    const tunnel = await world.tunnel('pc', `${m.ticket}.ticket.tsmp.invalid`, 1);
-    let pcBytes = 0;
-    tunnel.socket.on('data', (d: Buffer) => {
-      pcBytes += d.length;
-      say.progress('pc', body + pcBytes, video.size);
-    });
-    const handler = new FileHandler({ path: pcPart });
-    const outcome = handler.handle({ stream: tunnel.socket, migration: m.id, connection: conn!.id, destination: `127.0.0.1:${video.port}` }, { logger: silentLogger });
-    const result = await world.migrationResult('phone', m.id);
-    await phoneDone;
-    const done = await outcome;
-    say.endBar();
-    say.say(`   migration ${result.state}:`);
+    say.step(3, 'Bob gets home and, on his phone, moves the download to his PC');
+    const conn = await findLiveConnection(phone, destination);
+    say.say(`   $ tsmp ls            ${conn.id}  ${conn.destination}  ${conn.state}  ↓ ${mib(conn.bytesDown)}`);
+    say.say(`   $ tsmp migrate ${conn.id} --to pc`);
+    const result = await moveViaAgent(phone, conn.id, 'pc');
+    say.say(`   the phone's downloader exported ${JSON.stringify(exported)}`);
+    say.say(`   migration ${result.id} ${result.state}:`);
     say.migration(result);
+    say.agentSide('pc', await incomingRecord(pc, result.id, 'attached'), result.phases.requested ?? 0, ['received', 'attached']);
 
-    say.step(5, 'Checking: sha256(phone part + PC part) = sha256(original)');
+    say.step(4, "Bob's PC: its downloader imported the state and appends the rest with the file: handler");
+    pcBar = true;
+    const pcSide = await within('the PC finishing the download', imported.promise, 30_000);
+    await within("the phone's downloader closing", phoneApp.done, 10_000);
+    say.endBar();
+    say.say(`   the PC's downloader imported ${JSON.stringify(pcSide.state)} (from ${pcSide.from ?? 'an unknown device'})`);
+    const record = await incomingRecord(pc, result.id, 'handled');
+    say.agentSide('pc', record, result.phases.requested ?? 0, ['handled']);
+
+    say.step(5, 'Checking: sha256(phone part + PC part) = sha256(original), and the state the PC received');
     const hash = createHash('sha256');
     for (const part of [phonePart, pcPart]) for await (const chunk of createReadStream(part)) hash.update(chunk as Buffer);
     const got = hash.digest('hex');
-    say.say(`   phone part ${mib(body)} + PC part ${mib(done.bytesIn)} = ${mib(body + done.bytesIn)}`);
-    const ok = got === video.sha256 && body + done.bytesIn === video.size && result.state === 'done';
-    if (ok) say.ok(`sha256 ${got} matches the original`);
+    const phoneBytes = phoneApp.body;
+    say.say(`   phone part ${mib(phoneBytes)} + PC part ${mib(pcSide.bytesIn)} = ${mib(phoneBytes + pcSide.bytesIn)}`);
+    const bytesOk = got === video.sha256 && phoneBytes + pcSide.bytesIn === video.size && result.state === 'done';
+    if (bytesOk) say.ok(`sha256 ${got} matches the original`);
     else say.fail(`sha256 ${got} differs from the original ${video.sha256}`);
-    return ok;
+    const stateOk = exported !== undefined && JSON.stringify(pcSide.state) === JSON.stringify(exported) && pcSide.from === phone.did;
+    if (stateOk) say.ok(`the PC's handler received the state the phone exported (${exported!.url}, ${exported!.bytesDone} bytes done), from ${phone.did}`);
+    else say.fail(`the PC's handler received ${JSON.stringify(pcSide.state)} from ${pcSide.from}; the phone exported ${JSON.stringify(exported)}`);
+    return bytesOk && stateOk;
   } finally {
-    await video.close();
+    say.endBar();
+    unregisterPhone();
+    unregisterPc();
   }
 }

@@ -55,6 +55,30 @@ export class Narrator {
     }
     this.say(`      replayed ${m.bytesReplayed} cached bytes from stream offset ${m.fromOffset}`);
   }
+
+  /**
+   * Prints the target agent's side of the same migration, on the proxy's clock origin (one
+   * machine, one clock): when the Migration-To-Request arrived over the name server's push
+   * channel, when the agent attached with the ticket, and when its handler was done.
+   */
+  agentSide(device: string, record: AgentMigrationView, requestedAt: number, keys: readonly AgentPhase[] = ['received', 'attached', 'handled']): void {
+    const text: Record<AgentPhase, string> = {
+      received: `${device}'s agent got the Migration-To-Request (name server push)`,
+      attached: `${device}'s agent attached with the ticket`,
+      handled: `${device}'s handler ${record.handler ?? ''} finished with the stream`,
+    };
+    for (const key of keys) {
+      const at = record.phases[key];
+      if (at !== undefined) this.say(`      +${(at - requestedAt).toFixed(1).padStart(7)} ms  ${text[key]}`);
+    }
+  }
+}
+
+type AgentPhase = 'received' | 'attached' | 'handled';
+
+export interface AgentMigrationView {
+  handler?: string | undefined;
+  phases: Partial<Record<AgentPhase, number>>;
 }
 
 export interface MigrationView {

@@ -89,7 +89,15 @@ export class Proxy {
     return { listen, control };
   }
 
+  private readonly closeHooks: (() => void)[] = [];
+
+  /** Runs `fn` when the proxy closes (for collaborators wired around it). */
+  onClose(fn: () => void): void {
+    this.closeHooks.push(fn);
+  }
+
   async close(): Promise<void> {
+    for (const fn of this.closeHooks) fn();
     this.migrations.close();
     for (const conn of [...this.connections.all()]) conn.close('proxy shutting down');
     this.front_.closeAll();

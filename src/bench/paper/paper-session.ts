@@ -57,6 +57,8 @@ export class PaperSession {
   push!: JsonlChild;
   readonly devices: Partial<Record<'old' | 'new', JsonlChild>> = {};
   bgClients: JsonlChild | null = null;
+  /** Background connections actually open through the proxy. */
+  backgroundOpen = 0;
 
   private constructor(readonly topo: Topology, readonly opts: SessionOptions) {
     this.dir = mkdtempSync(join(tmpdir(), 'tsmp-paper-'));
@@ -133,7 +135,11 @@ export class PaperSession {
     this.bgClients = this.node('bgc', './background-main.js', ['clients'], 65_536);
     this.bgClients.send({ op: 'open', via: { ...this.proxy, ...this.cred.bg }, dest: `${t.host('bgs').address}:${port}`, count: this.opts.background, concurrency: 200 });
     const ready = await this.bgClients.waitFor((e) => e.ev === 'ready', 'background connections', 300_000);
-    if (Number(ready.failed) > 0) throw new BenchError(`${String(ready.failed)} of ${this.opts.background} background connections failed`);
+    this.backgroundOpen = Number(ready.open);
+    // A few failed set-ups under load are reported (the results carry the real count), not fatal.
+    if (Number(ready.failed) > this.opts.background * 0.05) {
+      throw new BenchError(`${String(ready.failed)} of ${this.opts.background} background connections failed`);
+    }
   }
 
   via(device: 'old' | 'new'): { host: string; port: number; did: string; token: string } {

@@ -147,7 +147,7 @@ export async function runMigration(from: Access, to: Access, o: RunOptions, full
     const headLen = responseHead(o.fileBytes, 0).length;
     const acked = before.sockets[0]?.bytesAcked;
     return {
-      label: `${from === 'wlan' ? 'WLAN' : '3G'}→${to === 'wlan' ? 'WLAN' : '3G'}`, from, to, rateKbit: o.rateKbit, background: o.background,
+      label: `${from === 'wlan' ? 'WLAN' : '3G'}→${to === 'wlan' ? 'WLAN' : '3G'}`, from, to, rateKbit: o.rateKbit, background: s.backgroundOpen,
       totalMs, intact, delayMs: phases.resumed - requestSent, phases: rel, pushedMs: pushed ? Number(pushed.t) - requestSent : null,
       bytesCached: Number(m.bytesCached ?? 0), bytesReplayed: Number(m.bytesReplayed ?? 0),
       bound: migrationLowerBound(linkTimes(from, o.rateKbit), linkTimes(to, o.rateKbit), Number(m.bytesCached ?? 0)),

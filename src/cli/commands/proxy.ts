@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import cluster from 'node:cluster';
 import type { Command } from 'commander';
 import { parseHostPort, type HostPort } from '../../common/host-port.js';
-import { createLogger, type Logger } from '../../common/logger.js';
+import { createLogger } from '../../common/logger.js';
 import { runProxyPrimary } from '../../proxy/cluster/proxy-primary.js';
 import { runProxyWorker } from '../../proxy/cluster/proxy-worker.js';
 import type { ProxyOptions } from '../../proxy/proxy-options.js';
@@ -10,7 +10,7 @@ import { ConfigError } from '../../common/errors.js';
 import type { DeviceAuthenticator } from '../../proxy/auth/device-authenticator.js';
 import { UsersFileAuthenticator } from '../../proxy/auth/users-file-authenticator.js';
 import { NameServerAuthenticator } from '../../proxy/auth/nameserver-authenticator.js';
-import { migrationPushListener } from '../../proxy/migration/migration-push.js';
+import { wireNameServer } from '../../proxy/auth/nameserver-wiring.js';
 import { Proxy } from '../../proxy/proxy.js';
 import { PROXY_DEFAULTS } from '../../proxy/proxy-options.js';
 import { parseByteSize, parseDuration } from '../parse-units.js';
@@ -21,6 +21,7 @@ interface ProxyCliOptions {
   users?: string;
   nameserver?: string;
   ca?: string;
+  serviceKey?: string;
   tlsCert?: string;
   tlsKey?: string;
   maxBuffer: string;
@@ -42,6 +43,7 @@ export function registerProxyCommands(program: Command): void {
     .option('--users <file>', 'standalone mode: JSON {"<uid>": {"<device>": "<token>"}}')
     .option('--nameserver <url>', 'authenticate devices against a tsmp name server')
     .option('--ca <file>', 'CA certificate to trust for an https name server')
+    .option('--service-key <key>', 'the name server\'s service key, to push migrations to agents (default $TSMP_SERVICE_KEY)')
     .option('--tls-cert <file>', 'serve the control API over HTTPS with this certificate')
     .option('--tls-key <file>', 'private key for --tls-cert')
     .option('--max-buffer <bytes>', 'per-connection bound on cached bytes (e.g. 4MiB)', String(PROXY_DEFAULTS.maxBuffer))
@@ -76,7 +78,7 @@ export function registerProxyCommands(program: Command): void {
       };
       if (cluster.isWorker) {
         const proxy = await runProxyWorker(Number(process.env.TSMP_WORKER_INDEX ?? 0), options, authenticator, logger);
-        wirePush(proxy, authenticator, listen, logger);
+        wireNameServer(proxy, authenticator, listen, logger);
         onStop(() => proxy.close());
         return;
       }
@@ -88,7 +90,7 @@ export function registerProxyCommands(program: Command): void {
       } else {
         const proxy = new Proxy(options, { authenticator, logger });
         const b = await proxy.start();
-        wirePush(proxy, authenticator, b.listen, logger);
+        wireNameServer(proxy, authenticator, b.listen, logger);
         bound = { listen: b.listen.port, control: b.control };
         onStop(() => proxy.close());
       }
@@ -99,18 +101,14 @@ export function registerProxyCommands(program: Command): void {
     });
 }
 
-/** With a name server, the target's agent is told of each migration over its push channel. */
-function wirePush(proxy: Proxy, authenticator: DeviceAuthenticator, listen: HostPort, logger: Logger): void {
-  if (authenticator instanceof NameServerAuthenticator) {
-    proxy.migrations.listeners.push(migrationPushListener(authenticator.client, () => listen, logger));
-  }
-}
-
 async function buildAuthenticator(opts: ProxyCliOptions): Promise<DeviceAuthenticator> {
   if (opts.users && opts.nameserver) throw new ConfigError('give either --users or --nameserver, not both');
   if (opts.users) return UsersFileAuthenticator.fromFile(opts.users);
   if (opts.nameserver) {
-    return NameServerAuthenticator.fromUrl(opts.nameserver, opts.ca ? { ca: readFileSync(opts.ca) } : {});
+    return NameServerAuthenticator.fromUrl(opts.nameserver, {
+      ...(opts.ca ? { ca: readFileSync(opts.ca) } : {}),
+      ...(opts.serviceKey ? { serviceKey: opts.serviceKey } : {}),
+    });
   }
   // There is no unauthenticated mode (issue 2, "Bad input and security").
   throw new ConfigError('the proxy needs --users FILE or --nameserver URL to authenticate devices');

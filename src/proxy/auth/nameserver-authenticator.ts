@@ -34,7 +34,8 @@ export class NameServerAuthenticator implements DeviceAuthenticator {
   private readonly cache = new Map<string, CacheEntry>();
   private readonly ttl: number;
   private readonly maxEntries: number;
-  private readonly hasServiceKey: boolean;
+  /** Whether the proxy holds the service key: push and device lookups need it. */
+  readonly hasServiceKey: boolean;
 
   constructor(opts: NameServerAuthenticatorOptions) {
     const serviceKey = opts.serviceKey ?? process.env.TSMP_SERVICE_KEY;

@@ -51,7 +51,11 @@ export class ConnectionRegistry {
     return this.byId.size;
   }
 
+  /** Where the holders are, when a name server tells (see `HolderWatch`). */
+  presenceOf: ((did: string) => { coa: string | null; status: string } | undefined) | undefined;
+
   describe(conn: RelayConnection): Record<string, unknown> {
+    const presence = conn.device ? this.presenceOf?.(conn.device.identity.did) : undefined;
     return {
       id: conn.id,
       uid: conn.uid,
@@ -66,6 +70,7 @@ export class ConnectionRegistry {
       bytesBuffered: conn.bytesBuffered,
       bytesCached: conn.state === 'closed' ? 0 : conn.bytesCached,
       startedAt: new Date(conn.startedAt).toISOString(),
+      ...(presence ? { holderCoa: presence.coa, holderStatus: presence.status } : {}),
     };
   }
 }

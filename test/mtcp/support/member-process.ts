@@ -39,7 +39,7 @@ export interface MemberProcess {
 }
 
 /** Starts one member and waits for its "listening" line (bounded). */
-export async function spawnMember(poolFile: string, id: string, rate?: number, timeoutMs = 10_000): Promise<MemberProcess> {
+export async function spawnMember(poolFile: string, id: string, rate?: number, timeoutMs = 30_000): Promise<MemberProcess> {
   const script = await memberScript();
   const child = spawn(process.execPath, [script, poolFile, id, ...(rate ? [String(rate)] : [])], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, TSMP_LOG: 'silent' } });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { MtcpServer } from '../../../src/mtcp/server/mtcp-server.js';
 import { parsePoolConfig, type PoolConfig } from '../../../src/mtcp/server/pool-config.js';
 import type { MtcpServerOptions } from '../../../src/mtcp/server/server-options.js';
@@ -7,16 +7,24 @@ import { streamHandler, type StreamServiceOptions } from '../../../src/mtcp/exam
 import { MtcpClientConnection } from '../../../src/mtcp/client/client-connection.js';
 import { formatStreamRequest } from '../../../src/mtcp/examples/stream-protocol.js';
 
-/** Free loopback ports, found by binding port 0 (the pool file needs addresses before listening). */
+/**
+ * Free loopback ports for a pool file (which needs addresses before the members listen). Taken
+ * below Linux's ephemeral range (32768+), so that a member restarted after SIGKILL does not find
+ * its port taken by some outgoing connection's source port.
+ */
 export async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<import('node:net').Server>((resolve) => {
+  const ports: number[] = [];
+  for (let tries = 0; ports.length < n && tries < 200; tries++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (ports.includes(port)) continue;
+    const ok = await new Promise<boolean>((resolve) => {
       const s = createServer();
-      s.listen(0, '127.0.0.1', () => resolve(s));
-    })),
-  );
-  const ports = servers.map((s) => (s.address() as AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+      s.once('error', () => resolve(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+    });
+    if (ok) ports.push(port);
+  }
+  if (ports.length < n) throw new Error('no free loopback ports below the ephemeral range');
   return ports;
 }
 
