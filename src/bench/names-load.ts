@@ -4,6 +4,11 @@
  * (bounded by the run's length) for exact percentiles.
  */
 import http from 'node:http';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ChildSpec } from './names-load-child.js';
+
+const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'names-load-child.js');
 
 export interface LoadResult {
   requests: number;
@@ -75,4 +80,45 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const pct = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! : 0);
   const round = (x: number) => Math.round(x * 1000) / 1000;
   return { requests: n, errors, ...(errors ? { errorKinds } : {}), seconds: round(seconds), perSecond: Math.round(n / seconds), p50Ms: round(pct(0.5)), p99Ms: round(pct(0.99)), maxMs: round(pct(1)) };
+}
+
+/**
+ * The same closed loop from `processes` child processes running autocannon
+ * (bench/names-load-child.ts), `connections` split between them. With several processes the
+ * rate is the sum, p50 the request-weighted mean of theirs and p99/max the worst process's
+ * (an upper bound of the true percentile).
+ */
+export async function runLoadProcesses(spec: Omit<ChildSpec, 'connections'> & { connections: number; processes: number }): Promise<LoadResult> {
+  const { spawn } = await import('node:child_process');
+  const per = Math.max(1, Math.floor(spec.connections / spec.processes));
+  const one = (): Promise<LoadResult> =>
+    new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [CHILD, JSON.stringify({ ...spec, connections: per })], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      const timer = setTimeout(() => child.kill('SIGKILL'), spec.durationS * 1000 + 30_000);
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        if (code === 0) resolve(JSON.parse(out) as LoadResult);
+        else reject(new Error(`load generator exited with ${code}: ${err}`));
+      });
+    });
+  const rs = await Promise.all(Array.from({ length: spec.processes }, one));
+  const requests = rs.reduce((s, r) => s + r.requests, 0);
+  const errors = rs.reduce((s, r) => s + r.errors, 0);
+  const errorKinds: Record<string, number> = {};
+  for (const r of rs) for (const [k, v] of Object.entries(r.errorKinds ?? {})) errorKinds[k] = (errorKinds[k] ?? 0) + v;
+  const r3 = (x: number) => Math.round(x * 1000) / 1000;
+  return {
+    requests,
+    errors,
+    ...(errors ? { errorKinds } : {}),
+    seconds: Math.max(...rs.map((r) => r.seconds)),
+    perSecond: rs.reduce((s, r) => s + r.perSecond, 0),
+    p50Ms: r3(rs.reduce((s, r) => s + r.p50Ms * r.requests, 0) / Math.max(1, requests)),
+    p99Ms: Math.max(...rs.map((r) => r.p99Ms)),
+    maxMs: Math.max(...rs.map((r) => r.maxMs)),
+  };
 }

@@ -62,8 +62,7 @@ export async function runChatScenario(stack: DemoStack, chat: ChatServer, say: N
     const result = await moveViaAgent(phone, conn.id, 'pc');
     say.say(`   the phone's chat exported ${JSON.stringify(exported)}`);
     say.say(`   migration ${result.id} ${result.state}:`);
-    say.migration(result);
-    say.agentSide('pc', await incomingRecord(pc, result.id, 'attached'), result.phases.requested ?? 0, ['received', 'attached']);
+    say.migration(result, { device: 'pc', record: await incomingRecord(pc, result.id, 'attached'), phases: ['received', 'attached'] });
     const imported = await within("the PC's chat importing the conversation", handoff.promise, 10_000);
     pcStream = imported.stream;
     say.say(`   the PC's chat imported ${JSON.stringify(imported.state)} (from ${imported.from ?? 'an unknown device'})`);

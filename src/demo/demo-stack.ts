@@ -70,19 +70,32 @@ export class DemoStack {
     // push channel, since an agent behind NAT cannot be dialled (docs/CONTRACTS.md).
     this.proxy.migrations.listeners.push(migrationPushListener(this.#auth.client, () => this.proxyAddr.listen, silentLogger));
 
-    for (const name of DEVICE_NAMES) this.devices[name] = await this.#startDevice(name, credentials[name]);
+    const started = await Promise.allSettled(DEVICE_NAMES.map((name) => this.#startDevice(name, credentials[name])));
+    started.forEach((r, i) => {
+      if (r.status === 'fulfilled') this.devices[DEVICE_NAMES[i]!] = r.value;
+    });
+    const failed = started.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
-  /** Bob signs up and adds his phone and his PC through the name server's HTTP API (docs/names.md). */
+  /**
+   * Bob signs up and adds his phone and his PC through the name server's HTTP API (docs/names.md):
+   * the phone with his password, the PC from the phone, with its token. Either may add devices;
+   * the token costs one SHA-256 where the password costs a deliberately slow scrypt.
+   */
   async #registerBob(): Promise<Record<DeviceName, { did: string; token: string }>> {
     const anyone = new NameServerClient({ url: this.ns.url });
-    const bob = anyone.withAuth({ uid: this.uid, password: this.#password });
+    const clients = [anyone];
     try {
       await anyone.registerUser(this.uid, this.#password);
-      return { phone: await bob.addDevice(this.uid, 'phone'), pc: await bob.addDevice(this.uid, 'pc') };
+      const bob = anyone.withAuth({ uid: this.uid, password: this.#password });
+      clients.push(bob);
+      const phone = await bob.addDevice(this.uid, 'phone');
+      const fromPhone = anyone.withAuth({ did: phone.did, token: phone.token });
+      clients.push(fromPhone);
+      return { phone, pc: await fromPhone.addDevice(this.uid, 'pc') };
     } finally {
-      anyone.close();
-      bob.close();
+      for (const c of clients) c.close();
     }
   }
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { JsonValue } from '../agent/app-api.js';
 import { FileHandler } from '../agent/handlers/file-handler.js';
 import { connectViaProxy } from '../agent/proxy-client/connect-via-proxy.js';
+import { formatHostPort } from '../common/host-port.js';
 import { silentLogger } from '../common/logger.js';
 import type { VideoServer } from './alice-servers.js';
 import type { DemoStack } from './demo-stack.js';
@@ -43,7 +44,9 @@ export async function runDownloadScenario(stack: DemoStack, video: VideoServer, 
   const unregisterPc = pc.apps.register({
     name: 'downloader',
     importState: async (state, stream, ctx) => {
-      const counted = countingStream(stream, (n) => pcBar && say.progress('pc', (download?.body ?? 0) + n, video.size));
+      const counted = countingStream(stream, (n) => {
+        if (pcBar) say.progress('pc', (download?.body ?? 0) + n, video.size);
+      });
       const resumed = { stream: counted, migration: ctx.migration, connection: ctx.connection.id, destination: ctx.connection.destination };
       try {
         const outcome = await new FileHandler({ path: pcPart }).handle(resumed, { logger: silentLogger });
@@ -58,7 +61,7 @@ export async function runDownloadScenario(stack: DemoStack, video: VideoServer, 
   });
   try {
     say.step(1, `Alice's HTTP server offers video.ts (${mib(video.size)}, sha256 ${video.sha256.slice(0, 16)}…)`);
-    say.step(2, `Bob's phone downloads it: its app → the phone's agent (SOCKS ${phone.socks.host}:${phone.socks.port}) → the proxy, as ${phone.did}`);
+    say.step(2, `Bob's phone downloads it: its app → the phone's agent (SOCKS ${formatHostPort(phone.socks)}) → the proxy, as ${phone.did}`);
     const { socket } = await connectViaProxy('127.0.0.1', video.port, { proxy: phone.socks });
     download = startPhoneDownload(socket, `GET /video.ts HTTP/1.1\r\nHost: alice.example\r\nConnection: close\r\n\r\n`, phonePart, (n) => say.progress('phone', n, video.size));
     const phoneApp = download;
@@ -71,8 +74,7 @@ export async function runDownloadScenario(stack: DemoStack, video: VideoServer, 
     const result = await moveViaAgent(phone, conn.id, 'pc');
     say.say(`   the phone's downloader exported ${JSON.stringify(exported)}`);
     say.say(`   migration ${result.id} ${result.state}:`);
-    say.migration(result);
-    say.agentSide('pc', await incomingRecord(pc, result.id, 'attached'), result.phases.requested ?? 0, ['received', 'attached']);
+    say.migration(result, { device: 'pc', record: await incomingRecord(pc, result.id, 'attached'), phases: ['received', 'attached'] });
 
     say.step(4, "Bob's PC: its downloader imported the state and appends the rest with the file: handler");
     pcBar = true;
@@ -81,7 +83,7 @@ export async function runDownloadScenario(stack: DemoStack, video: VideoServer, 
     say.endBar();
     say.say(`   the PC's downloader imported ${JSON.stringify(pcSide.state)} (from ${pcSide.from ?? 'an unknown device'})`);
     const record = await incomingRecord(pc, result.id, 'handled');
-    say.agentSide('pc', record, result.phases.requested ?? 0, ['handled']);
+    say.handlerDone('pc', record, result.phases.requested ?? 0);
 
     say.step(5, 'Checking: sha256(phone part + PC part) = sha256(original), and the state the PC received');
     const hash = createHash('sha256');
@@ -92,10 +94,15 @@ export async function runDownloadScenario(stack: DemoStack, video: VideoServer, 
     const bytesOk = got === video.sha256 && phoneBytes + pcSide.bytesIn === video.size && result.state === 'done';
     if (bytesOk) say.ok(`sha256 ${got} matches the original`);
     else say.fail(`sha256 ${got} differs from the original ${video.sha256}`);
+    // The paper's semantics of "received": what the phone's TCP acknowledged, which is where the
+    // proxy resumed the stream for the PC (docs/CONTRACTS.md, `fromOffset`).
+    const offsetOk = phoneApp.headBytes + phoneBytes === result.fromOffset;
+    if (offsetOk) say.ok(`the phone's app got exactly the ${result.fromOffset} bytes its side acknowledged (HTTP head ${phoneApp.headBytes} + body ${phoneBytes}); the PC resumed there`);
+    else say.fail(`the phone's app got ${phoneApp.headBytes + phoneBytes} bytes, the proxy resumed at ${result.fromOffset}`);
     const stateOk = exported !== undefined && JSON.stringify(pcSide.state) === JSON.stringify(exported) && pcSide.from === phone.did;
     if (stateOk) say.ok(`the PC's handler received the state the phone exported (${exported!.url}, ${exported!.bytesDone} bytes done), from ${phone.did}`);
     else say.fail(`the PC's handler received ${JSON.stringify(pcSide.state)} from ${pcSide.from}; the phone exported ${JSON.stringify(exported)}`);
-    return bytesOk && stateOk;
+    return bytesOk && offsetOk && stateOk;
   } finally {
     say.endBar();
     unregisterPhone();

@@ -38,42 +38,52 @@ export class Narrator {
     this.barOpen = false;
   }
 
-  /** Prints a migration record's phases as offsets from the request. */
-  migration(m: MigrationView): void {
+  /**
+   * Prints a migration's phases as offsets from the request, on one timeline: the proxy's phases
+   * (control API) and, when given, the target agent's own (its migration record). One machine,
+   * one clock, so the two interleave truthfully.
+   */
+  migration(m: MigrationView, target?: { device: string; record: AgentMigrationView; phases?: readonly AgentPhase[] }): void {
     const t0 = m.phases.requested ?? 0;
-    const order: [keyof MigrationView['phases'], string][] = [
-      ['paused', 'server paused (window closes)'],
-      ['waiting', 'ticket issued, waiting for the target'],
-      ['targetConnected', 'target device connected'],
-      ['attached', 'target attached, old device cut'],
-      ['firstByte', 'first replayed byte sent'],
-      ['resumed', 'server read again (window reopens)'],
+    const proxyText: [keyof MigrationView['phases'], string][] = [
+      ['paused', 'proxy: server paused (window closes)'],
+      ['waiting', 'proxy: ticket issued, Migration-To-Request pushed'],
+      ['targetConnected', 'proxy: target device connected'],
+      ['attached', 'proxy: target attached, old device cut'],
+      ['firstByte', 'proxy: first replayed byte sent'],
+      ['resumed', 'proxy: server read again (window reopens)'],
     ];
-    for (const [key, text] of order) {
+    const lines: [number, string][] = [];
+    for (const [key, text] of proxyText) {
       const at = m.phases[key];
-      if (at !== undefined) this.say(`      +${(at - t0).toFixed(1).padStart(7)} ms  ${text}`);
+      if (at !== undefined) lines.push([at, text]);
     }
+    if (target) {
+      const { device, record } = target;
+      const agentText: Record<AgentPhase, string> = {
+        received: `${device}'s agent: Migration-To-Request received over the name server's push channel`,
+        attached: `${device}'s agent: tunnel by ticket open, stream handed to its handler`,
+        handled: `${device}'s agent: handler ${record.handler ?? ''} done with the stream`,
+      };
+      for (const key of target.phases ?? AGENT_PHASES) {
+        const at = record.phases[key];
+        if (at !== undefined) lines.push([at, agentText[key]]);
+      }
+    }
+    // Stable sort: on a tie the proxy's phase, listed first, stays first.
+    lines.sort((a, b) => a[0] - b[0]);
+    for (const [at, text] of lines) this.say(`      +${(at - t0).toFixed(1).padStart(7)} ms  ${text}`);
     this.say(`      replayed ${m.bytesReplayed} cached bytes from stream offset ${m.fromOffset}`);
   }
 
-  /**
-   * Prints the target agent's side of the same migration, on the proxy's clock origin (one
-   * machine, one clock): when the Migration-To-Request arrived over the name server's push
-   * channel, when the agent attached with the ticket, and when its handler was done.
-   */
-  agentSide(device: string, record: AgentMigrationView, requestedAt: number, keys: readonly AgentPhase[] = ['received', 'attached', 'handled']): void {
-    const text: Record<AgentPhase, string> = {
-      received: `${device}'s agent got the Migration-To-Request (name server push)`,
-      attached: `${device}'s agent attached with the ticket`,
-      handled: `${device}'s handler ${record.handler ?? ''} finished with the stream`,
-    };
-    for (const key of keys) {
-      const at = record.phases[key];
-      if (at !== undefined) this.say(`      +${(at - requestedAt).toFixed(1).padStart(7)} ms  ${text[key]}`);
-    }
+  /** The target's handler finishing, long after the move itself for a download. */
+  handlerDone(device: string, record: AgentMigrationView, requestedAt: number): void {
+    const at = record.phases.handled;
+    if (at !== undefined) this.say(`      +${(at - requestedAt).toFixed(1).padStart(7)} ms  ${device}'s agent: handler ${record.handler ?? ''} done with the stream`);
   }
 }
 
+const AGENT_PHASES = ['received', 'attached', 'handled'] as const;
 type AgentPhase = 'received' | 'attached' | 'handled';
 
 export interface AgentMigrationView {

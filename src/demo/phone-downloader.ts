@@ -8,6 +8,8 @@ const MAX_HEAD_BYTES = 16 * 1024;
 export interface PhoneDownload {
   /** Body bytes written to the file so far. */
   readonly body: number;
+  /** Length of the HTTP response head, once read: the stream offset where the body starts. */
+  readonly headBytes: number;
   /** Settles once the proxy let go of the phone (after the move) and the file is closed. */
   readonly done: Promise<void>;
 }
@@ -21,6 +23,7 @@ export function startPhoneDownload(socket: Socket, request: string, path: string
   const file = createWriteStream(path);
   let head: Buffer | null = Buffer.alloc(0);
   let body = 0;
+  let headBytes = 0;
   const done = new Promise<void>((resolve, reject) => {
     socket.on('data', (chunk: Buffer) => {
       if (head) {
@@ -30,7 +33,8 @@ export function startPhoneDownload(socket: Socket, request: string, path: string
           if (head.length > MAX_HEAD_BYTES) socket.destroy(new Error(`HTTP response head over ${MAX_HEAD_BYTES} bytes`));
           return;
         }
-        chunk = head.subarray(end + 4);
+        headBytes = end + 4;
+        chunk = head.subarray(headBytes);
         head = null;
       }
       body += chunk.length;
@@ -47,6 +51,9 @@ export function startPhoneDownload(socket: Socket, request: string, path: string
   return {
     get body() {
       return body;
+    },
+    get headBytes() {
+      return headBytes;
     },
     done,
   };

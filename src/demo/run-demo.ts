@@ -6,7 +6,7 @@ import { runDownloadScenario } from './download-scenario.js';
 import { Narrator } from './narrator.js';
 
 /** Long enough to move mid-way on a loaded machine, short enough for the demo's 30 s. */
-const VIDEO_SIZE = 12 * 1024 * 1024;
+const VIDEO_SIZE = 8 * 1024 * 1024;
 const VIDEO_RATE = 4 * 1024 * 1024;
 /** Hard stop: a demo that hangs is a failed demo (issue 4 asks for under 30 s). */
 const WATCHDOG_MS = 60_000;

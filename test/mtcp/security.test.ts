@@ -8,6 +8,7 @@ import { PushSnapshotStore } from '../../src/mtcp/state/push-store.js';
 import { expectedStreamHash } from '../../src/mtcp/examples/stream-protocol.js';
 import { MtcpErrorCode } from '../../src/mtcp/errors.js';
 import type { MtcpServer } from '../../src/mtcp/server/mtcp-server.js';
+import { until } from '../support/proxy-harness.js';
 import { makePool, readHashed, request, startPool, stopAll } from './support/pool.js';
 
 let servers: Map<string, MtcpServer> | undefined;
@@ -26,9 +27,9 @@ async function open(address: string): Promise<MtcpClientConnection> {
 }
 
 /** A resume hello over a raw socket; resolves with the member's refusal code (or 'accepted'). */
-async function resumeCode(address: string, cid: string, cert: string, from: string): Promise<string> {
+async function resumeCode(address: string, cid: string, cert: string, from: string, epoch = 1, out = 0, inn = 0): Promise<string> {
   try {
-    const r = await handshake(address, { mode: 'resume', cid, cert, from, out: 0, in: 0, inHeld: 0, epoch: 1 }, 3000, 1 << 20);
+    const r = await handshake(address, { mode: 'resume', cid, cert, from, out, in: inn, inHeld: 0, epoch }, 5000, 1 << 20);
     r.socket.destroy();
     return 'accepted';
   } catch (err) {
@@ -75,10 +76,11 @@ describe('migration certificates', () => {
 
   it('the certificate is refreshed before it expires, so a late migration still works', async () => {
     const pool = await makePool(2);
-    servers = await startPool(pool, { rate: 500_000 }, { certTtlMs: 300 });
+    // Refreshed at half-life (1.5 s); the wait passes it, the migration comes well before expiry.
+    servers = await startPool(pool, { rate: 500_000 }, { certTtlMs: 3_000 });
     const c = await open(pool.members[0]!.address);
     const first = c.cert;
-    await new Promise((r) => setTimeout(r, 700));
+    await until(() => c.cert !== first, 10_000);
     expect(c.cert).not.toBe(first);
     expect(c.certExpiresAt).toBeGreaterThan(Date.now());
     request(c, 'late', 30_000);
@@ -128,5 +130,28 @@ describe('snapshot binding', () => {
     expect(rec.attempts[0]).toMatchObject({ member: 's2', ok: false, error: { code: MtcpErrorCode.SNAPSHOT_INVALID } });
     expect(rec.to).toBe('s3');
     expect((await readingB).hash).toBe(expectedStreamHash('conn-b', 60_000));
+  });
+});
+
+describe('resume ordering', () => {
+  it('a late resume (older attempt) cannot take the connection from a newer one, even through forwarding', async () => {
+    const pool = await makePool(3);
+    servers = await startPool(pool, { rate: 500_000 });
+    const c = await open(pool.members[0]!.address);
+    request(c, 'ordering', 200_000);
+    const reading = readHashed(c, 200_000, 15_000);
+    await new Promise((r) => setTimeout(r, 50));
+    const rec = await c.migrate('s2'); // attempt 1: s1 hands over to s2 and keeps a pointer
+    expect(rec.to).toBe('s2');
+    // Attempt 1 again, as if its first try had been delayed, arrives at s3 naming s1 as the old
+    // member: s3 asks s1, is forwarded to s2, and s2 (holding attempt 1) refuses.
+    const code = await resumeCode(pool.members[2]!.address, c.cid, c.cert, 's1', 1, c.bytesReceived, c.bytesSent);
+    expect(code).toBe(MtcpErrorCode.STALE);
+    expect(servers.get('s2')!.sessionCount).toBe(1);
+    expect(servers.get('s3')!.sessionCount).toBe(0);
+    // The real client's next attempt (a newer epoch) is served normally.
+    const rec2 = await c.migrate('s3');
+    expect(rec2).toMatchObject({ to: 's3', transfer: { source: 'peer' } });
+    expect((await reading).hash).toBe(expectedStreamHash('ordering', 200_000));
   });
 });

@@ -6,7 +6,7 @@ import { MtcpClientConnection } from '../../src/mtcp/client/client-connection.js
 import { expectedStreamHash } from '../../src/mtcp/examples/stream-protocol.js';
 import type { PoolConfig } from '../../src/mtcp/server/pool-config.js';
 import { makePool, readHashed, request } from './support/pool.js';
-import { killMember, spawnMember, type MemberProcess } from './support/member-process.js';
+import { killMember, memberScript, spawnMember, type MemberProcess } from './support/member-process.js';
 
 const REPETITIONS = Number(process.env.MTCP_KILL_REPS ?? 100);
 const RATE = 4_000_000; // bytes/s: a stream of 60-300 kB lasts 15-75 ms, so kills land mid-stream
@@ -31,6 +31,7 @@ describe(`M-TCP: SIGKILL the serving member mid-stream, eager push transfer (${R
   afterAll(async () => {
     await Promise.all([...members.values()].map((m) => killMember(m)));
     rmSync(dir, { recursive: true, force: true });
+    rmSync(await memberScript(), { force: true });
   });
 
   it('delivers the exact byte stream after every kill, within the time bound', async () => {

@@ -18,6 +18,7 @@ describe('bench and netem pure parts', () => {
     const text = [
       'ESTAB 0 120 198.18.1.2:40000 198.18.2.2:51000',
       '\t cubic wscale:7,7 rto:204 rtt:2.1/0.5 cwnd:10 ssthresh:82 bytes_acked:800103 retrans:0/2',
+      'TIME-WAIT 0 0 198.18.1.2:40002 198.18.2.2:51002',
       'ESTAB 0 0 198.18.1.2:40001 198.18.9.2:51001',
       '\t cubic cwnd:44 bytes_acked:5',
     ].join('\n');

@@ -79,6 +79,7 @@ function save(): void {
   const series = (rows: MigrationResult[], x: (r: MigrationResult) => number) => [
     { name: 'tsmp, measured', color: '#1f77b4', points: rows.map((r) => [x(r), r.delayMs] as [number, number]) },
     { name: 'lower bound', color: '#2ca02c', dashed: true, points: rows.map((r) => [x(r), r.bound.totalMs] as [number, number]) },
+    { name: 'lower bound, signalling only', color: '#7f7f7f', dashed: true, points: rows.map((r) => [x(r), r.bound.signallingMs] as [number, number]) },
   ];
   if (results.fig4.length) {
     writeFileSync(resolve(out, 'fig4-delay-vs-bandwidth.svg'), renderSvg({
@@ -126,7 +127,7 @@ if (parts.has('fig4')) {
 if (parts.has('fig5')) {
   // Two descriptors per relayed connection in one proxy process, plus headroom.
   const cap = Math.floor((openFilesHardLimit() - 400) / 2);
-  results.fig5Cap = cap;
+  results.fig5Cap = Math.min(cap, Number(opts.maxConnections));
   const counts = (quick ? [10, 1000] : [10, 50, 100, 500, 1000, 2000, 5000, 10_000])
     .filter((n) => n <= Number(opts.maxConnections)).map((n) => Math.min(n, cap));
   for (const n of [...new Set(counts)]) {

@@ -28,14 +28,17 @@ export function parseProcNetCounters(text: string): Map<string, number> {
   return out;
 }
 
-/** Parses `ss -tinH state all` output: a socket line followed by its info line. */
+/** Parses `ss -tinH state all` output: a socket line followed by its (indented) info line. */
 export function parseSsInfo(text: string, peer: string): TcpState['sockets'] {
   const lines = text.split('\n');
   const sockets: TcpState['sockets'] = [];
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     if (!/^\S/.test(line) || !line.includes(`${peer}:`)) continue;
-    const info = lines[i + 1] ?? '';
+    // TIME-WAIT sockets are already closed and print no info line of their own.
+    if (line.startsWith('TIME-WAIT')) continue;
+    const next = lines[i + 1] ?? '';
+    const info = /^\s/.test(next) ? next : '';
     const num = (re: RegExp): number | null => {
       const m = re.exec(info);
       return m ? Number(m[1]) : null;

@@ -25,7 +25,7 @@ export interface ProxyBenchConfig {
 
 const FULL: Omit<ProxyBenchConfig, 'proxyArgs'> = {
   quick: false,
-  repeats: 7,
+  repeats: 5,
   bulkConnections: [1, 100],
   bulkWarmupMs: 500,
   bulkDurationMs: 2000,

@@ -30,9 +30,27 @@ export interface MigrationFigure {
   migrationsWithReplay: number;
   wrongBytes: number;
   offsetMismatches: number;
-  /** Every migration: round, timings and proxy phases (ms from the target's connect). */
-  samples: MigrationSample[];
+  /** Every migration's timings (ms); the proxy phases only for those slower than the target. */
+  samples: CompactSample[];
 }
+
+type CompactSample = Omit<MigrationSample, 'phasesMs'> & { phasesMs?: Record<string, number> };
+
+/** Rounded, and phases kept only where they explain a slow migration: the JSON stays small. */
+function compact(s: MigrationSample): CompactSample {
+  const r3 = (x: number) => Math.round(x * 1000) / 1000;
+  return {
+    round: s.round,
+    connectToFirstByteMs: r3(s.connectToFirstByteMs),
+    connectToResumeMs: r3(s.connectToResumeMs),
+    requestToResumeMs: r3(s.requestToResumeMs),
+    clientRequestToTunnelMs: r3(s.clientRequestToTunnelMs),
+    bytesReplayed: s.bytesReplayed,
+    ...(s.connectToResumeMs > SLOW_MS ? { phasesMs: s.phasesMs } : {}),
+  };
+}
+
+const SLOW_MS = 5;
 
 function latency(samples: MigrationSample[], rounds: number, value: (s: MigrationSample) => number): LatencyFigure {
   const perRound = Array.from({ length: rounds }, (_, r) => distribution(samples.filter((s) => s.round === r).map(value)));
@@ -91,7 +109,7 @@ export async function measureMigration(opts: {
       migrationsWithReplay: s.filter((x) => x.bytesReplayed > 0).length,
       wrongBytes: r.wrongBytes,
       offsetMismatches: r.offsetMismatches,
-      samples: s,
+      samples: s.map(compact),
     };
   } finally {
     await proxy.child.stop();

@@ -8,7 +8,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { Logger } from '../../common/logger.js';
 import { NamesError } from '../errors.js';
 import type { NameService } from '../service/name-service.js';
-import { parseAuthorization } from './credentials.js';
+import { isServiceKey } from './credentials.js';
 import { buildOpenApi } from './openapi.js';
 import { accountRoutes } from './routes/accounts.js';
 import { namespaceRoutes } from './routes/namespace.js';
@@ -49,22 +49,16 @@ export async function buildApp(svc: NameService, opts: ApiOptions, log: Logger):
     bodyLimit: opts.bodyLimit,
     // Fastify logs every request at info; the name server logs its own events and errors only.
     loggerInstance: log.child({}, { level: 'warn' }),
+    // No per-request child logger and no request log lines: they cost more than a resolution.
+    disableRequestLogging: true,
+    childLoggerFactory: (logger) => logger,
     ...(opts.tls ? { https: opts.tls } : {}),
   }) as unknown as FastifyInstance;
 
   await app.register(rateLimit, {
     global: false,
     // Proxies present the service key and check many devices' tokens; they are not limited.
-    allowList: (req) => {
-      const c = parseAuthorization(req.headers.authorization);
-      if (c?.scheme !== 'bearer') return false;
-      try {
-        svc.accounts.authenticateService(c.token);
-        return true;
-      } catch {
-        return false;
-      }
-    },
+    allowList: (req) => isServiceKey(svc.accounts, req.headers.authorization),
     errorResponseBuilder: (_req, ctx) => new NamesError(429, 'ERR_RATE_LIMITED', `too many requests; retry in ${Math.ceil(ctx.ttl / 1000)} s`),
   });
 

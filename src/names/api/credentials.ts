@@ -22,18 +22,42 @@ export function parseAuthorization(header: string | undefined): Credentials | nu
   return { scheme: 'basic', name: decoded.slice(0, colon), secret: decoded.slice(colon + 1) };
 }
 
+/** Any principal; a header verified within the cache's TTL is not checked again. */
 export async function authenticate(accounts: AccountService, header: string | undefined): Promise<Principal> {
   const c = parseAuthorization(header);
   if (!c) throw new UnauthorizedError('missing or malformed Authorization header');
-  if (c.scheme === 'bearer') return accounts.authenticateService(c.token);
-  return accounts.authenticateBasic(c.name, c.secret);
+  const key = accounts.credentials.key(header!);
+  const hit = accounts.credentials.get(key);
+  if (hit) return hit;
+  const p = c.scheme === 'bearer' ? accounts.authenticateService(c.token) : await accounts.authenticateBasic(c.name, c.secret);
+  accounts.credentials.remember(key, p);
+  return p;
 }
 
 /** For agent endpoints: `Basic DID:token` only; anything else is 401 without a password check. */
 export async function authenticateDevice(accounts: AccountService, header: string | undefined): Promise<Principal & { kind: 'device' }> {
   const c = parseAuthorization(header);
   if (!c || c.scheme !== 'basic') throw new UnauthorizedError('this endpoint takes a device: Basic DID:token');
-  return accounts.authenticateDeviceOnly(c.name, c.secret);
+  const key = accounts.credentials.key(header!);
+  const hit = accounts.credentials.get(key);
+  if (hit?.kind === 'device') return hit;
+  const p = await accounts.authenticateDeviceOnly(c.name, c.secret);
+  accounts.credentials.remember(key, p);
+  return p;
+}
+
+/** The service key alone (the rate limiter's allow list), through the same cache. */
+export function isServiceKey(accounts: AccountService, header: string | undefined): boolean {
+  const c = parseAuthorization(header);
+  if (c?.scheme !== 'bearer') return false;
+  const key = accounts.credentials.key(header!);
+  if (accounts.credentials.get(key)?.kind === 'service') return true;
+  try {
+    accounts.credentials.remember(key, accounts.authenticateService(c.token));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function basicHeader(name: string, secret: string): string {

@@ -5,6 +5,7 @@ import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError } from 
 import { splitDid, type DeviceRecord } from '../model.js';
 import { dummyPasswordHash, hashPassword, hashToken, newToken, secretEquals, tokenMatches, verifyPassword } from '../crypto/secrets.js';
 import type { Principal, ServiceContext } from './context.js';
+import { CredentialCache } from './credential-cache.js';
 
 export interface DeviceIdentity {
   uid: string;
@@ -13,7 +14,12 @@ export interface DeviceIdentity {
 }
 
 export class AccountService {
-  constructor(private readonly ctx: ServiceContext) {}
+  /** Verified Authorization headers (api/credentials.ts looks them up before checking). */
+  readonly credentials: CredentialCache;
+
+  constructor(private readonly ctx: ServiceContext) {
+    this.credentials = new CredentialCache(ctx.settings.credentialCache, () => ctx.now());
+  }
 
   async registerUser(uid: string, password: string): Promise<{ uid: string }> {
     const passwordHash = await hashPassword(password, this.ctx.settings.scryptCost);
@@ -87,6 +93,7 @@ export class AccountService {
     const d = await this.ctx.store.getDevice(did);
     if (!d || (p.kind !== 'service' && !this.actsFor(p, d.uid))) throw new NotFoundError(`no device ${did}`);
     if (!(await this.ctx.store.revokeDevice(did, this.ctx.now()))) throw new NotFoundError(`no device ${did}`);
+    this.credentials.forgetDevice(did);
     await this.ctx.events.deliver(did, { type: 'revoked', did });
     await this.ctx.events.disconnect(did);
   }

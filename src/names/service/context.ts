@@ -4,6 +4,7 @@
  */
 import type { NameStore } from '../store/name-store.js';
 import type { Logger } from '../../common/logger.js';
+import type { CredentialCacheOptions } from './credential-cache.js';
 
 /** Heartbeat every 15 s; offline after 3 missed (45 s). Agents on phones may lengthen it. */
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 15_000;
@@ -27,6 +28,8 @@ export interface ServiceSettings {
   serviceKey: string | null;
   /** @default 7168 */
   maxPushBytes: number;
+  /** Verified credentials kept briefly (service/credential-cache.ts). @default 2000 ms, 10000 entries */
+  credentialCache: CredentialCacheOptions;
 }
 
 /** A message for an agent or proxy on the push channel; always an object with a `type`. */

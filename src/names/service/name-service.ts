@@ -15,6 +15,7 @@ import {
   type ServiceContext,
   type ServiceSettings,
 } from './context.js';
+import { DEFAULT_CREDENTIAL_CACHE } from './credential-cache.js';
 import { NamespaceService } from './namespace.js';
 import { PairingService } from './pairing.js';
 import { PresenceService } from './presence.js';
@@ -29,6 +30,7 @@ export function resolveSettings(s: Partial<ServiceSettings>): ServiceSettings {
     scryptCost: s.scryptCost ?? DEFAULT_SCRYPT,
     serviceKey: s.serviceKey ?? null,
     maxPushBytes: s.maxPushBytes ?? DEFAULT_MAX_PUSH_BYTES,
+    credentialCache: s.credentialCache ?? DEFAULT_CREDENTIAL_CACHE,
   };
   if (!(out.heartbeatIntervalMs >= 10)) throw new ConfigError('heartbeat interval must be at least 10 ms');
   if (!Number.isInteger(out.missedHeartbeats) || out.missedHeartbeats < 1) throw new ConfigError('missed heartbeats must be a positive integer');
