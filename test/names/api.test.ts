@@ -106,6 +106,21 @@ describe('name server API', () => {
     expect(await codeOf(devices[0]!.client.heartbeat({ coa: null, groupModified: 0 }))).toEqual([401, 'ERR_UNAUTHORIZED']);
   });
 
+  it('refuses a revoked device at once although its credentials were just verified (credential cache)', async () => {
+    const { user, devices } = await userWithDevices(server.url, 'cache@example.org', ['phone', 'pc']);
+    const hb = { coa: '198.18.2.1:1', groupModified: 0 };
+    expect((await devices[0]!.client.heartbeat(hb)).devices).toHaveLength(2);
+    expect((await devices[0]!.client.heartbeat(hb)).devices).toHaveLength(2); // the cached path
+    expect((await devices[1]!.client.resolve(devices[0]!.did)).coa).toBe('198.18.2.1:1');
+    await devices[1]!.client.revokeDevice(devices[0]!.did);
+    expect(await codeOf(devices[0]!.client.heartbeat(hb))).toEqual([401, 'ERR_UNAUTHORIZED']);
+    expect(await codeOf(devices[0]!.client.resolve(devices[1]!.did))).toEqual([401, 'ERR_UNAUTHORIZED']);
+    // A right password is remembered, a wrong one never is.
+    expect((await user.listDevices('cache@example.org')).map((d) => d.name)).toEqual(['pc']);
+    const wrong = new NameServerClient({ url: server.url, auth: { uid: 'cache@example.org', password: `${PASSWORD}x` } });
+    expect(await codeOf(wrong.listDevices('cache@example.org'))).toEqual([401, 'ERR_UNAUTHORIZED']);
+  });
+
   it('pairs a new device with a single-use code', async () => {
     const { devices } = await userWithDevices(server.url, 'pair@example.org', ['pc']);
     const { code, expiresAt } = await devices[0]!.client.createPairing();

@@ -71,6 +71,20 @@ export function storeContract(name: string, open: () => Promise<NameStore>): voi
       expect(await store.heartbeat({ did: 'pc.a@b.c', coa: null, control: null, now: T0 + 5 })).toBeNull();
     });
 
+    it('applies concurrent heartbeats in arrival order, each with its own previous presence (group commit)', async () => {
+      await store.createUser({ uid: 'a@b.c', passwordHash: 'h', createdAt: T0 });
+      for (const n of ['pc', 'tab']) await store.createDevice(dev(n, 'a@b.c'));
+      const [a, b, c, d] = await Promise.all([
+        store.heartbeat({ did: 'pc.a@b.c', coa: '198.18.0.1:1', control: null, now: T0 + 1 }),
+        store.heartbeat({ did: 'nope.a@b.c', coa: null, control: null, now: T0 + 1 }),
+        store.heartbeat({ did: 'pc.a@b.c', coa: '198.18.0.2:2', control: null, now: T0 + 2 }),
+        store.heartbeat({ did: 'tab.a@b.c', coa: '198.18.0.3:3', control: '127.0.0.1:9', now: T0 + 3 }),
+      ]);
+      expect([a, b, c, d]).toEqual([{ coa: null, lastSeen: null }, null, { coa: '198.18.0.1:1', lastSeen: T0 + 1 }, { coa: null, lastSeen: null }]);
+      expect(await store.getDevice('pc.a@b.c')).toMatchObject({ coa: '198.18.0.2:2', lastSeen: T0 + 2 });
+      expect(await store.getDevice('tab.a@b.c')).toMatchObject({ coa: '198.18.0.3:3', control: '127.0.0.1:9', lastSeen: T0 + 3 });
+    });
+
     it('claims a pairing code once, before it expires, and creates the device in the same step', async () => {
       await store.createUser({ uid: 'a@b.c', passwordHash: 'h', createdAt: T0 });
       await store.createPairing({ codeHash: 'code1', uid: 'a@b.c', createdBy: 'pc.a@b.c', expiresAt: T0 + 1000 });

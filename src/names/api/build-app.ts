@@ -3,7 +3,7 @@
  * `{error: {code, message}}` with its status; password and pairing endpoints are rate-limited
  * per client address (@fastify/rate-limit). HTTPS when given a certificate and key.
  */
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import type { Logger } from '../../common/logger.js';
 import { NamesError } from '../errors.js';
@@ -50,7 +50,7 @@ export async function buildApp(svc: NameService, opts: ApiOptions, log: Logger):
     // Fastify logs every request at info; the name server logs its own events and errors only.
     loggerInstance: log.child({}, { level: 'warn' }),
     // No per-request child logger and no request log lines: they cost more than a resolution.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     childLoggerFactory: (logger) => logger,
     ...(opts.tls ? { https: opts.tls } : {}),
   }) as unknown as FastifyInstance;

@@ -9,8 +9,6 @@ interface Libc {
   getsockopt: (fd: number, level: number, name: number, buf: Buffer, len: number[]) => number;
   setsockopt: (fd: number, level: number, name: number, buf: Buffer, len: number) => number;
   ioctlInt: (fd: number, request: number, out: number[]) => number;
-  dup: (fd: number) => number;
-  close: (fd: number) => number;
 }
 
 let libc: Libc | undefined;
@@ -23,8 +21,6 @@ export function loadLibc(): Libc {
     setsockopt: lib.func('int setsockopt(int, int, int, const uint8_t *buf, uint32_t len)'),
     // ioctl is variadic; the third argument is an `int *` for SIOCOUTQ/SIOCINQ.
     ioctlInt: lib.func('int ioctl(int, unsigned long, ...)') as unknown as Libc['ioctlInt'],
-    dup: lib.func('int dup(int)'),
-    close: lib.func('int close(int)'),
   };
   const variadicIoctl = lib.func('int ioctl(int, unsigned long, ...)');
   libc.ioctlInt = (fd, request, out) => variadicIoctl(fd, request, '_Out_ int *', out) as number;

@@ -103,17 +103,6 @@ export function tcpInfo(socket: Socket): TcpInfo {
   return tcpInfoOfFd(fd);
 }
 
-/** Duplicates a descriptor, so the socket outlives Node's own close of it. */
-export function dupFd(fd: number): number {
-  const copy = loadLibc().dup(fd);
-  if (copy < 0) throw new KernelQueryError('dup', lastErrno());
-  return copy;
-}
-
-export function closeFd(fd: number): void {
-  loadLibc().close(fd);
-}
-
 const SOL_SOCKET_TCP_USER_TIMEOUT = 18; // linux/tcp.h TCP_USER_TIMEOUT (RFC 5482)
 
 /**

@@ -1,16 +1,22 @@
 import type { Socket } from 'node:net';
 import type { DeviceIdentity } from '../auth/device-authenticator.js';
 import type { FrontProtocol } from '../front/types.js';
-import { closeFd, dupFd, fdOf, libuvQueuedBytes, tcpInfoOfFd, unackedBytesOfFd } from '../kernel/tcp-info.js';
+import { fdOf, libuvQueuedBytes, tcpInfoOfFd, unackedBytesOfFd } from '../kernel/tcp-info.js';
+
+interface ClosableHandle {
+  close(...args: unknown[]): unknown;
+}
 
 /**
  * One device's sub-connection of a relayed connection: the socket between the device and the
  * proxy, and what the kernel knows of it.
  *
- * The link keeps a duplicate of the socket's descriptor. Node closes its own descriptor as soon
- * as the device resets the connection; the duplicate keeps the kernel socket, and with it
- * `tcpi_bytes_acked`, readable until the link is released. That is what lets a replay start
- * exactly where a device that vanished had acknowledged (issue 2, "Migration" step 2).
+ * Node closes a socket's descriptor as soon as the device resets the connection, and with it goes
+ * the kernel's `tcpi_bytes_acked`. The link therefore reads that count one last time just before
+ * the descriptor is closed (it wraps the handle's `close`), which is what lets a replay start
+ * exactly where a device that vanished had acknowledged (issue 2, "Migration" step 2). An
+ * earlier version kept a `dup()` of every descriptor instead; that cost a third descriptor per
+ * relayed connection.
  */
 export class DeviceLink {
   /** Server-stream offset of this link's first payload byte. */
@@ -19,7 +25,6 @@ export class DeviceLink {
   written = 0;
   /** Payload bytes read from the device (device→server). */
   received = 0;
-  private dupedFd: number;
   private finalAcked: number | undefined;
 
   constructor(
@@ -31,8 +36,14 @@ export class DeviceLink {
     startOffset: number,
   ) {
     this.startOffset = startOffset;
-    const fd = fdOf(socket);
-    this.dupedFd = fd >= 0 ? dupFd(fd) : -1;
+    const handle = (socket as unknown as { _handle?: ClosableHandle | null })._handle;
+    if (handle) {
+      const close = handle.close;
+      handle.close = (...args: unknown[]) => {
+        this.release();
+        return close.apply(handle, args);
+      };
+    }
   }
 
   /** Server-stream offset one past the last byte handed to the socket. */
@@ -46,9 +57,10 @@ export class DeviceLink {
    */
   ackedPayload(): number {
     if (this.finalAcked !== undefined) return this.finalAcked;
-    if (this.dupedFd < 0) return 0;
+    const fd = fdOf(this.socket);
+    if (fd < 0) return 0;
     try {
-      const acked = Number(tcpInfoOfFd(this.dupedFd).bytesAcked) - this.preamble;
+      const acked = Number(tcpInfoOfFd(fd).bytesAcked) - this.preamble;
       return Math.max(0, Math.min(this.written, acked));
     } catch {
       return 0;
@@ -65,25 +77,23 @@ export class DeviceLink {
    * the device has received exactly `written` bytes, and no more can arrive.
    */
   isDrained(): boolean {
+    if (this.finalAcked !== undefined) return false;
     if (libuvQueuedBytes(this.socket) > 0 || this.socket.writableLength > 0) return false;
-    if (this.dupedFd < 0) return false;
+    const fd = fdOf(this.socket);
+    if (fd < 0) return false;
     try {
-      return unackedBytesOfFd(this.dupedFd) === 0 && this.ackedPayload() === this.written;
+      return unackedBytesOfFd(fd) === 0 && this.ackedPayload() === this.written;
     } catch {
       return false;
     }
   }
 
   /**
-   * Freezes the acknowledged count and lets go of the kernel socket. After this the link's
-   * offsets are final. Called when the device is cut or lost; idempotent.
+   * Freezes the acknowledged count: from now on the link's offsets are final. Called when the
+   * device is cut or lost, and by the descriptor's close; idempotent.
    */
   release(): number {
     if (this.finalAcked === undefined) this.finalAcked = this.ackedPayload();
-    if (this.dupedFd >= 0) {
-      closeFd(this.dupedFd);
-      this.dupedFd = -1;
-    }
     return this.finalAcked;
   }
 
