@@ -25,7 +25,7 @@ describe('bench and netem pure parts', () => {
     const s = parseSsInfo(text, '198.18.2.2');
     expect(s).toEqual([{ state: 'ESTAB', ssthresh: 82, cwnd: 10, bytesAcked: 800103, retrans: '0/2' }]);
     const d = tcpDelta({ rtos: 1, retransSegs: 5, lossProbes: 0, sockets: s }, { rtos: 1, retransSegs: 7, lossProbes: 0, sockets: [] });
-    expect(d).toEqual({ rtos: 0, retransSegs: 2, ssthreshBefore: 82, ssthreshAfter: null, socketAfter: false });
+    expect(d).toEqual({ rtos: 0, retransSegs: 2, lossProbes: 0, ssthreshBefore: 82, ssthreshAfter: null, socketAfter: false });
   });
 
   it('adds the lower bound up from link delays and the cached bytes', () => {

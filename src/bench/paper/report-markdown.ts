@@ -17,13 +17,13 @@ export interface PaperResults {
 function migrationRows(rows: MigrationResult[], key: (r: MigrationResult) => string): string[] {
   return rows.map((r) => {
     const ratio = `${(r.delayMs / r.bound.totalMs).toFixed(2)} (${(r.delayMs / r.bound.signallingMs).toFixed(2)})`;
-    const tcp = `${r.tcp.rtos} / ${r.tcp.retransSegs} / ${r.tcp.ssthreshBefore ?? '∞'}→${r.tcp.socketAfter ? (r.tcp.ssthreshAfter ?? '∞') : 'closed'}`;
+    const tcp = `${r.tcp.rtos} / ${r.tcp.retransSegs}${r.tcp.lossProbes === undefined ? '' : ` (${r.tcp.lossProbes} TLP)`} / ${r.tcp.ssthreshBefore ?? '∞'}→${r.tcp.socketAfter ? (r.tcp.ssthreshAfter ?? '∞') : 'closed'}`;
     return `| ${key(r)} | ${ms(r.delayMs)} | ${ms(r.bound.totalMs)} (${ms(r.bound.signallingMs)}) | ${ratio} | ${ms(r.phases.requested)} / ${ms(r.pushedMs)} / ${ms(r.phases.targetConnected)} / ${ms(r.phases.attached)} / ${ms(r.phases.resumed)} | ${r.bytesCached} | ${tcp} | ${r.serverBytesLeft ?? '?'} | ${r.state}${r.seamBytes ? ` (seam ${r.seamBytes} B)` : ''} |`;
   });
 }
 
 const MIGRATION_HEAD = [
-  '| run | delay (ms) | lower bound, with flush (signalling only) (ms) | ÷ bound (÷ signalling) | phases: requested / pushed / new device connected / attached / resumed (ms) | cached (B) | server RTOs / retrans / ssthresh | server bytes left at request | outcome |',
+  '| run | delay (ms) | lower bound, with flush (signalling only) (ms) | ÷ bound (÷ signalling) | phases: requested / pushed / new device connected / attached / resumed (ms) | cached (B) | server RTOs / retrans (of which tail-loss probes) / ssthresh | server bytes left at request | outcome |',
   '| --- | ---: | ---: | ---: | --- | ---: | --- | ---: | --- |',
 ];
 

@@ -70,9 +70,10 @@ export async function readTcpState(topo: Topology, host: string, peer: string): 
 }
 
 /** What changed across a migration; the target is zero RTOs and an unchanged ssthresh. */
-export function tcpDelta(before: TcpState, after: TcpState): { rtos: number; retransSegs: number; ssthreshBefore: number | null; ssthreshAfter: number | null; socketAfter: boolean } {
+export function tcpDelta(before: TcpState, after: TcpState): { rtos: number; retransSegs: number; lossProbes: number; ssthreshBefore: number | null; ssthreshAfter: number | null; socketAfter: boolean } {
   return {
     socketAfter: after.sockets.length > 0,
+    lossProbes: after.lossProbes - before.lossProbes,
     rtos: after.rtos - before.rtos,
     retransSegs: after.retransSegs - before.retransSegs,
     ssthreshBefore: before.sockets[0]?.ssthresh ?? null,

@@ -31,6 +31,7 @@ interface ProxyCliOptions {
   connectTimeout: string;
   keepalive: string;
   workers: string;
+  drainWait: string;
 }
 
 /** Registers `tsmp proxy`. */
@@ -53,6 +54,7 @@ export function registerProxyCommands(program: Command): void {
     .option('--connect-timeout <duration>', 'bound on reaching a destination', '10s')
     .option('--keepalive <duration>', 'TCP keepalive idle time on device sockets', '30s')
     .option('--workers <n>', 'processes sharing the port (one per core is a good start)', '1')
+    .option('--drain-wait <duration>', 'how long an attach waits for the old device to acknowledge all it was sent', '100ms')
     .action(async (opts: ProxyCliOptions) => {
       const logger = createLogger('proxy');
       const authenticator = await buildAuthenticator(opts);
@@ -70,6 +72,7 @@ export function registerProxyCommands(program: Command): void {
         handshakeTimeoutMs: parseDuration(opts.handshakeTimeout),
         connectTimeoutMs: parseDuration(opts.connectTimeout),
         keepaliveMs: parseDuration(opts.keepalive),
+        drainWaitMs: parseDuration(opts.drainWait),
       };
       const onStop = (close: () => Promise<void>) => {
         const stop = () => void close().then(() => process.exit(0));

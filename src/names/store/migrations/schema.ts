@@ -66,4 +66,9 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'index the log by time, so every heartbeat finds the group timestamp without a scan',
     sql: ['CREATE INDEX namespace_log_by_ts ON namespace_log(uid, ts)'],
   },
+  {
+    version: 3,
+    name: "index devices by (uid, name), so every heartbeat lists the user's devices in order without a sort",
+    sql: ['CREATE INDEX devices_by_uid_name ON devices(uid, name)', 'DROP INDEX devices_by_uid'],
+  },
 ];
