@@ -8,7 +8,7 @@
  * share the machine's cores, so each figure is also given as a ratio to a bare node:http server.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,7 +41,22 @@ export interface NamesBenchResult {
   paper: { assumedRequestMs: number; citedRequestsPerSecond: number };
 }
 
-type HttpBench = Record<'resolve' | 'heartbeat', LoadResult & { vsBare: number; bare: LoadResult }>;
+/**
+ * `serverCpuUsPerRequest`: the server process's CPU time (user + system, /proc) over the requests
+ * it answered: what a request costs, which other work on the machine moves far less than the rate.
+ */
+type HttpFigure = LoadResult & { vsBare: number; serverCpuUsPerRequest: number | null; bare: LoadResult };
+type HttpBench = Record<'resolve' | 'heartbeat', HttpFigure>;
+
+/** CPU time of a process in µs from /proc/PID/stat (utime + stime, clock ticks of 10 ms); null off Linux. */
+function cpuMicros(pid: number): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return null;
+  }
+}
 
 interface StoreBench {
   seedSeconds: number;
@@ -94,16 +109,19 @@ function startServer(db: string, schema?: string): Promise<{ child: ChildProcess
 }
 
 /** Each measurement right after one of the bare server, so the ratio compares like with like. */
-async function measure(url: string, baseUrl: string, count: number, durationMs: number, concurrency: number): Promise<HttpBench> {
+async function measure(url: string, serverPid: number, baseUrl: string, count: number, durationMs: number, concurrency: number): Promise<HttpBench> {
   const durationS = Math.max(1, Math.round(durationMs / 1000));
   const load = (u: string, kind: ChildSpec['kind'], seconds = durationS) =>
     runLoadProcesses({ url: u, kind, connections: concurrency, processes: LOAD_PROCESSES, durationS: seconds, count, serviceKey: SERVICE_KEY });
   // Warm-up: JIT, the page cache and the connection pool.
   await load(url, 'resolve', 1);
-  const one = async (kind: 'resolve' | 'heartbeat'): Promise<LoadResult & { vsBare: number; bare: LoadResult }> => {
+  const one = async (kind: 'resolve' | 'heartbeat'): Promise<HttpFigure> => {
     const bare = await load(baseUrl, 'bare');
+    const cpu0 = cpuMicros(serverPid);
     const r = await load(url, kind);
-    return { ...r, vsBare: Math.round((r.perSecond / Math.max(1, bare.perSecond)) * 1000) / 1000, bare };
+    const cpu1 = cpuMicros(serverPid);
+    const serverCpuUsPerRequest = cpu0 === null || cpu1 === null ? null : Math.round((cpu1 - cpu0) / Math.max(1, r.requests));
+    return { ...r, vsBare: Math.round((r.perSecond / Math.max(1, bare.perSecond)) * 1000) / 1000, serverCpuUsPerRequest, bare };
   };
   return { resolve: await one('resolve'), heartbeat: await one('heartbeat') };
 }
@@ -128,7 +146,7 @@ async function benchStore(kind: 'sqlite' | 'postgres', baseUrl: string, count: n
     await store.close();
     const started = await startServer(db, kind === 'postgres' ? schema : undefined);
     child = started.child;
-    return { seedSeconds, http: await measure(started.url, baseUrl, count, durationMs, concurrency), inProcess };
+    return { seedSeconds, http: await measure(started.url, child.pid!, baseUrl, count, durationMs, concurrency), inProcess };
   } finally {
     child?.kill('SIGTERM');
     rmSync(tmp, { recursive: true, force: true });

@@ -17,6 +17,8 @@ export interface ChildSpec {
   /** Seeded devices to pick from. */
   count: number;
   serviceKey: string;
+  /** The path of `bare` requests. @default "/" */
+  path?: string;
 }
 
 interface RawRequest {
@@ -49,7 +51,7 @@ function setup(spec: ChildSpec): (req: RawRequest) => RawRequest {
   const rnd = () => Math.floor(Math.random() * spec.count);
   const bearer = `Bearer ${spec.serviceKey}`;
   let n = 0;
-  if (spec.kind === 'bare') return (req) => ({ ...req, method: 'GET', path: '/' });
+  if (spec.kind === 'bare') return (req) => ({ ...req, method: 'GET', path: spec.path ?? '/' });
   if (spec.kind === 'resolve') {
     return (req) => ({ ...req, method: 'GET', path: `/v1/devices/${encodeURIComponent(did(rnd()))}`, headers: { authorization: bearer } });
   }

@@ -147,7 +147,8 @@ export class Proxy {
       this.attaching(pending),
       {
         maxBuffer: this.options.maxBuffer,
-        trimThreshold: Math.min(256 * 1024, this.options.maxBuffer / 4),
+        // Each trim asks the kernel (one getsockopt); every 1 MiB keeps that off the profile.
+        trimThreshold: Math.min(1024 * 1024, this.options.maxBuffer / 4),
         detachHoldMs: this.options.detachHoldMs,
         letGoTimeoutMs: this.options.letGoTimeoutMs,
         closeGraceMs: 10_000,
