@@ -17,7 +17,7 @@ export function migrationCandidates(members: PoolMemberInfo[], current: string, 
     const back = trigger === 'demand' ? members.filter((m) => m.id === current && m.id !== to) : rotated.filter((m) => m.id !== to);
     order = [...target, ...back];
   } else order = rotated;
-  const bound = maxAttempts ?? members.length * 4;
+  const bound = maxAttempts ?? members.length * 2;
   const out: PoolMemberInfo[] = [];
   while (out.length < bound && order.length > 0) out.push(order[out.length % order.length]!);
   return out;
@@ -33,10 +33,7 @@ export async function runMigration(
   resume: (address: string) => Promise<{ connectedAt: number; reply: { member: string } }>,
 ): Promise<ServerMigrationRecord> {
   const detached = record.phases.detached ?? Date.now();
-  for (const [i, m] of candidates.entries()) {
-    // Members that refuse are often restarting (the pool brings a dead one back): back off
-    // before asking the next one, 25 ms doubling up to 1 s, so a full pass is not spent at once.
-    if (i > 0) await new Promise((r) => setTimeout(r, Math.min(25 * 2 ** (i - 1), 1_000)));
+  for (const m of candidates) {
     record.state = 'connecting';
     try {
       const r = await resume(m.address);
