@@ -1,31 +1,22 @@
-/** SOCKS protocol version 5 (RFC 1928 section 3). */
-export const SOCKS_VERSION = 0x05;
-/** Version of the username/password subnegotiation (RFC 1929 section 2). */
-export const USERPASS_VERSION = 0x01;
+import {
+  SOCKS5_AUTH_VERSION,
+  SOCKS5_VERSION,
+  Socks5AddressType,
+  Socks5Command,
+  Socks5Method,
+  Socks5Reply,
+} from '../../proxy/wire/socks5-constants.js';
 
-/** Authentication methods (RFC 1928 section 3). */
-export const METHOD = {
-  NO_AUTH: 0x00,
-  USERNAME_PASSWORD: 0x02,
-  NO_ACCEPTABLE: 0xff,
-} as const;
-
-export const COMMAND = { CONNECT: 0x01, BIND: 0x02, UDP_ASSOCIATE: 0x03 } as const;
-
-export const ATYP = { IPV4: 0x01, DOMAIN: 0x03, IPV6: 0x04 } as const;
-
-/** Reply field REP (RFC 1928 section 6). */
-export const REPLY = {
-  SUCCEEDED: 0x00,
-  GENERAL_FAILURE: 0x01,
-  NOT_ALLOWED: 0x02,
-  NETWORK_UNREACHABLE: 0x03,
-  HOST_UNREACHABLE: 0x04,
-  CONNECTION_REFUSED: 0x05,
-  TTL_EXPIRED: 0x06,
-  COMMAND_NOT_SUPPORTED: 0x07,
-  ADDRESS_TYPE_NOT_SUPPORTED: 0x08,
-} as const;
+/**
+ * The SOCKS5 codes the agent's client side uses: the proxy's own table (RFC 1928 sections 3–6,
+ * RFC 1929 section 2) under the short names the client code reads best with.
+ */
+export const SOCKS_VERSION = SOCKS5_VERSION;
+export const USERPASS_VERSION = SOCKS5_AUTH_VERSION;
+export const METHOD = Socks5Method;
+export const COMMAND = Socks5Command;
+export const ATYP = Socks5AddressType;
+export const REPLY = Socks5Reply;
 export type ReplyCode = (typeof REPLY)[keyof typeof REPLY];
 
 const REPLY_TEXT: Record<number, string> = {
