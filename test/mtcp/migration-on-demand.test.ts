@@ -58,6 +58,8 @@ describe('M-TCP on-demand migration (lazy transfer, memory store)', () => {
     });
     conn.end();
     await closed;
+    // The member lets go once it has seen the client's END too; give that a bounded moment.
+    for (let i = 0; i < 50 && [...servers!.values()].some((s) => s.sessionCount > 0); i++) await new Promise((r) => setTimeout(r, 100));
     for (const s of servers!.values()) expect(s.sessionCount).toBe(0);
   });
 
@@ -72,6 +74,7 @@ describe('M-TCP on-demand migration (lazy transfer, memory store)', () => {
     expect(rec.to).toBe('s3');
     expect(conn.member).toBe('s3');
     expect(servers.get('s3')!.sessionCount).toBe(1);
+    for (let i = 0; i < 50 && servers.get('s1')!.sessionCount > 0; i++) await new Promise((r) => setTimeout(r, 100));
     expect(servers.get('s1')!.sessionCount).toBe(0);
     expect((await reading).hash).toBe(expectedStreamHash('chosen', 200_000));
     conn.destroy();
