@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { digestStreamSlice } from '../../common/digest-stream.js';
 
 /**
  * The sample stream service's protocol (issue 5, exactly specified so anyone can check it):
@@ -28,21 +29,12 @@ export function formatStreamRequest(r: StreamRequest): string {
   return `STREAM ${r.seed} ${r.length}\n`;
 }
 
-/** The bytes [offset, offset + n) of the stream for `seed` (n is clamped by the caller). */
+/**
+ * The bytes [offset, offset + n) of the stream for `seed` (n is clamped by the caller): the same
+ * digest sequence tsmp's proxy tests and demo use.
+ */
 export function streamBytes(seed: string, offset: number, n: number): Buffer {
-  const out = Buffer.allocUnsafe(n);
-  let written = 0;
-  let block = Math.floor(offset / DIGEST_BYTES);
-  let skip = offset - block * DIGEST_BYTES;
-  while (written < n) {
-    const d = createHash('sha256').update(`${seed}:${block}`).digest();
-    const take = Math.min(DIGEST_BYTES - skip, n - written);
-    d.copy(out, written, skip, skip + take);
-    written += take;
-    skip = 0;
-    block++;
-  }
-  return out;
+  return digestStreamSlice(seed, offset, n);
 }
 
 /** SHA-256 of a whole expected stream, computed incrementally (for checks without holding it). */
