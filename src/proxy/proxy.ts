@@ -31,7 +31,7 @@ export class Proxy {
   private readonly authenticator: DeviceAuthenticator;
   private readonly log: Logger;
   private readonly front: Server;
-  private readonly front_: FrontHandler;
+  private readonly frontHandler: FrontHandler;
   private control: FastifyInstance | undefined;
   private readonly acceptedAt = new WeakMap<Socket, number>();
   private readonly devices = new Set<Socket>();
@@ -52,7 +52,7 @@ export class Proxy {
       { authenticator: this.authenticator, logger: this.log, onConnect: (pending) => this.route(pending) },
       { handshakeTimeoutMs: this.options.handshakeTimeoutMs, maxHttpHeaderBytes: this.options.maxHeaderBytes },
     );
-    this.front_ = handle;
+    this.frontHandler = handle;
     this.metrics = new ProxyMetrics(this.connections, this.migrations, () => handle.stats());
     // allowHalfOpen: a device's FIN is an ordinary half-close passed to the server (issue 2).
     this.front = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
@@ -100,7 +100,7 @@ export class Proxy {
     for (const fn of this.closeHooks) fn();
     this.migrations.close();
     for (const conn of [...this.connections.all()]) conn.close('proxy shutting down');
-    this.front_.closeAll();
+    this.frontHandler.closeAll();
     for (const socket of this.devices) socket.destroy();
     await Promise.all([
       new Promise<void>((resolve) => this.front.close(() => resolve())),

@@ -35,9 +35,5 @@ export function replyText(code: number): string {
   return REPLY_TEXT[code] ?? `unassigned reply 0x${code.toString(16).padStart(2, '0')}`;
 }
 
-/** The reserved domain an attach by ticket connects to (docs/CONTRACTS.md; RFC 2606 `.invalid`). */
-export const TICKET_SUFFIX = '.ticket.tsmp.invalid';
-
-export function ticketHost(ticket: string): string {
-  return `${ticket}${TICKET_SUFFIX}`;
-}
+/** The reserved domain an attach by ticket connects to: the proxy's own definition (docs/CONTRACTS.md). */
+export { ticketDestination as ticketHost } from '../../proxy/migration/ticket-destination.js';

@@ -16,7 +16,7 @@ type Hold = 'backpressure' | 'buffer' | 'migration' | 'detached';
 export interface RelayOptions {
   /** Bytes of server data held for replay per connection; reading the server stops at it. */
   maxBuffer: number;
-  /** Held bytes past which the relay asks the kernel what the device acknowledged. */
+  /** Bytes read between two routine questions to the kernel about what the device acknowledged. */
   trimThreshold: number;
   /** How long a connection whose device vanished keeps its server side paused. */
   detachHoldMs: number;
@@ -69,6 +69,8 @@ export class RelayConnection extends EventEmitter {
   private detachTimer: NodeJS.Timeout | undefined;
   private bufferTimer: NodeJS.Timeout | undefined;
   private bufferPollMs = 1;
+  /** Server offset at which the next routine trim asks the kernel (once per `trimThreshold`). */
+  private nextTrimAt = 0;
 
   constructor(
     readonly id: string,
@@ -209,11 +211,14 @@ export class RelayConnection extends EventEmitter {
       link.written += chunk.length;
       if (!link.socket.write(chunk)) this.hold('backpressure');
     }
-    if (this.replay.size >= this.options.trimThreshold) this.trim();
+    // Ask the kernel once per `trimThreshold` bytes read, and at every read once the bound is
+    // reached: a device with a large window must not cost a getsockopt per chunk.
+    if (this.replay.end >= this.nextTrimAt || this.replay.size >= this.options.maxBuffer) this.trim();
   }
 
   /** Releases what the device acknowledged; stops reading the server at the buffer's bound. */
   private trim(): void {
+    this.nextTrimAt = this.replay.end + this.options.trimThreshold;
     const link = this.device;
     if (!link) return; // no holder: the server is held anyway, nothing to release
     this.replay.release(link.ackedOffset());
@@ -309,7 +314,6 @@ export class RelayConnection extends EventEmitter {
   private startLetGo(old: DeviceLink): void {
     if (old.socket.destroyed) return;
     this.lettingGo = old;
-    this.gate.close();
     const timer = setTimeout(() => {
       if (this.lettingGo === old) {
         old.socket.destroy();

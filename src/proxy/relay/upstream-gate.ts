@@ -9,21 +9,8 @@ import type { Socket } from 'node:net';
 export class UpstreamGate {
   private queue: Buffer[] = [];
   private queued = 0;
-  private closed = false;
 
   constructor(private readonly limit: number) {}
-
-  get isClosed(): boolean {
-    return this.closed;
-  }
-
-  get queuedBytes(): number {
-    return this.queued;
-  }
-
-  close(): void {
-    this.closed = true;
-  }
 
   /** Queues a chunk from the new device; pauses `from` when the bound is reached. */
   hold(chunk: Buffer, from: Socket): void {
@@ -34,7 +21,6 @@ export class UpstreamGate {
 
   /** Opens the gate, handing every queued chunk to `write` in order. */
   open(write: (chunk: Buffer) => boolean, from: Socket | undefined): void {
-    this.closed = false;
     const queue = this.queue;
     this.queue = [];
     this.queued = 0;
