@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, connect, type Server, type Socket, type AddressInfo } from 'node:net';
 import { MtcpClientConnection } from '../mtcp/client/client-connection.js';
+import { clientDecoderTuning } from '../mtcp/client/client-handshake.js';
 import { MtcpServer } from '../mtcp/server/mtcp-server.js';
 import { parsePoolConfig, type PoolConfig } from '../mtcp/server/pool-config.js';
 import type { MtcpSession } from '../mtcp/server/session-types.js';
@@ -62,6 +63,7 @@ async function migrationLatency(store: string, n: number): Promise<Record<string
       await new Promise((res) => setTimeout(res, 10));
     }
     const rtt = await loopbackRttMs(pool.members[0]!.address);
+    const beyond = total.map((t, i) => Math.max(0, t - transfer[i]!));
     conn.destroy();
     return {
       store,
@@ -70,8 +72,15 @@ async function migrationLatency(store: string, n: number): Promise<Record<string
       transferMs: { p50: round(q(transfer, 0.5)), p99: round(q(transfer, 0.99)) },
       reconnectMs: { p50: round(q(reconnect, 0.5)), p99: round(q(reconnect, 0.99)) },
       totalMs: { p50: round(q(total, 0.5)), p99: round(q(total, 0.99)) },
-      /** Issue target: migration ≤ one RTT + state transfer. The hello/RESUMED exchange is that RTT. */
-      withinTargetShare: round(total.filter((t, i) => t <= transfer[i]! + 2 * rtt + 1).length / n, 3),
+      /**
+       * Issue target: migration ≤ one RTT + state transfer. Over TCP the floor is two RTTs (the
+       * TCP handshake, then the hello/RESUMED exchange that carries the transfer), plus the event
+       * loop's turns; `beyondTransfer` is what the migration costs on top of the transfer.
+       */
+      beyondTransferMs: { p50: round(q(beyond, 0.5), 3), p99: round(q(beyond, 0.99), 3) },
+      beyondTransferRtts: { p50: round(q(beyond, 0.5) / rtt, 1), p99: round(q(beyond, 0.99) / rtt, 1) },
+      withinOneRttShare: round(beyond.filter((b) => b <= rtt).length / n, 3),
+      withinTwoRttShare: round(beyond.filter((b) => b <= 2 * rtt).length / n, 3),
     };
   } finally {
     await Promise.all(servers.map((s) => s.close()));
@@ -138,15 +147,25 @@ async function throughputOverhead(raw: boolean, length: number, rounds: number):
   const { pool, servers } = await startPool('memory', raw ? rawKitHandler : streamHandler({ chunkBytes: 16384 }));
   const without: number[] = [];
   const withKit: number[] = [];
+  const withKitWhole: number[] = [];
+  const kit = (streamData: boolean) => async () => {
+    clientDecoderTuning.streamData = streamData;
+    try {
+      return await new MtcpClientConnection({ address: pool.members[0]!.address }).connect();
+    } finally {
+      clientDecoderTuning.streamData = true;
+    }
+  };
   try {
-    // Interleaved rounds, so that load from elsewhere hits both sides alike.
+    // Interleaved rounds, so that load from elsewhere hits all sides alike.
     for (let i = 0; i < rounds; i++) {
       without.push(await timeRead(async () => {
         const s = connect({ host: '127.0.0.1', port: plainPort });
         await new Promise((r) => s.once('connect', r));
         return s;
       }, length));
-      withKit.push(await timeRead(() => new MtcpClientConnection({ address: pool.members[0]!.address }).connect(), length));
+      withKit.push(await timeRead(kit(true), length));
+      withKitWhole.push(await timeRead(kit(false), length));
     }
   } finally {
     plain.close();
@@ -154,6 +173,7 @@ async function throughputOverhead(raw: boolean, length: number, rounds: number):
   }
   const a = q(without, 0.5);
   const b = q(withKit, 0.5);
+  const c = q(withKitWhole, 0.5);
   return {
     generator: raw ? 'fixed 64 KiB chunk (kit cost alone)' : 'SHA-256 stream (the sample server)',
     bytesPerRound: length,
@@ -161,6 +181,9 @@ async function throughputOverhead(raw: boolean, length: number, rounds: number):
     withoutKitMBps: round(a / 1e6, 1),
     withKitMBps: round(b / 1e6, 1),
     overheadPct: round((100 * (a - b)) / a, 1),
+    /** The client decoder reassembling DATA frames that span reads (before the streaming decoder). */
+    withKitWholeFramesMBps: round(c / 1e6, 1),
+    overheadWholeFramesPct: round((100 * (a - c)) / a, 1),
   };
 }
 

@@ -1,15 +1,15 @@
 /**
  * Name-server benchmark (issue 3, "Benchmark"): with 100,000 registered devices, resolutions per
- * second with p50/p99 and sustained heartbeats per second, over HTTP against the real server
- * process (`node dist/names/server-main.js nameserver`), on SQLite and, when reachable, PostgreSQL. The
+ * second with p50/p99 and sustained heartbeats per second, over HTTP and over the push channel's
+ * WebSocket RPC (names-ws-bench.ts) against the real server process (`node dist/names/server-main.js nameserver`), on SQLite and, when reachable, PostgreSQL. The
  * paper assumed 200 ms per name-server request and cited 600 requests/s; the issue's targets on
  * SQLite are ≥ 20,000 resolutions/s with p99 < 5 ms and ≥ 10,000 heartbeats/s.
  * The load generator (autocannon) runs in a child process of its own; server and client still
  * share the machine's cores, so each figure is also given as a ratio to a bare node:http server.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -21,6 +21,8 @@ import { did, DEVICES_PER_USER, token } from './names-ids.js';
 import type { ChildSpec } from './names-load-child.js';
 import { runLoadProcesses, type LoadResult } from './names-load.js';
 import { measureInProcess } from './names-inprocess.js';
+import { cpuMicros } from './names-proc.js';
+import { measureWs, startWsEcho, WS_SHAPE, type WsBench } from './names-ws-bench.js';
 
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), '../names/server-main.js');
 const SERVICE_KEY = 'bench-service-key-0123456789';
@@ -48,16 +50,6 @@ export interface NamesBenchResult {
 type HttpFigure = LoadResult & { vsBare: number; serverCpuUsPerRequest: number | null; bare: LoadResult };
 type HttpBench = Record<'resolve' | 'heartbeat', HttpFigure>;
 
-/** CPU time of a process in µs from /proc/PID/stat (utime + stime, clock ticks of 10 ms); null off Linux. */
-function cpuMicros(pid: number): number | null {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10_000;
-  } catch {
-    return null;
-  }
-}
-
 interface StoreBench {
   seedSeconds: number;
   /**
@@ -65,6 +57,16 @@ interface StoreBench {
    * `vsBare` is the rate over that of the bare node:http server measured just before.
    */
   http: HttpBench;
+  /**
+   * Over the push channel's WebSocket RPC: `resolve` from a few proxy sessions with many
+   * requests in flight each, `heartbeat` (a new CoA each time) and `heartbeatSteady` (the same
+   * CoA: presence in memory) from a few device sessions with several in flight each, and
+   * `heartbeatOnePerSession` (same CoA) from one session per device with one in flight; `vsEcho` is the rate over that of a
+   * do-nothing `ws` echo server under the same generator, measured just before.
+   */
+  ws: WsBench;
+  /** The 1, 5 and 15 minute load averages when this store's run started and ended (2 cores, shared). */
+  loadAverage: { start: number[]; end: number[] };
   /** The service layer called directly (authentication, store, presence rules; no HTTP). */
   inProcess: { resolve: LoadResult; heartbeat: LoadResult };
 }
@@ -126,7 +128,17 @@ async function measure(url: string, serverPid: number, baseUrl: string, count: n
   return { resolve: await one('resolve'), heartbeat: await one('heartbeat') };
 }
 
-async function benchStore(kind: 'sqlite' | 'postgres', baseUrl: string, count: number, durationMs: number, concurrency: number): Promise<StoreBench> {
+const load3 = () => loadavg().map((x) => Math.round(x * 100) / 100);
+
+async function benchStore(
+  kind: 'sqlite' | 'postgres',
+  baseUrl: string,
+  echo: { url: string; pid: number },
+  count: number,
+  durationMs: number,
+  concurrency: number,
+): Promise<StoreBench> {
+  const startLoad = load3();
   const tmp = mkdtempSync(join(tmpdir(), 'tsmp-names-bench-'));
   const schema = `tsmp_bench_${process.pid}`;
   let child: ChildProcess | null = null;
@@ -146,7 +158,9 @@ async function benchStore(kind: 'sqlite' | 'postgres', baseUrl: string, count: n
     await store.close();
     const started = await startServer(db, kind === 'postgres' ? schema : undefined);
     child = started.child;
-    return { seedSeconds, http: await measure(started.url, child.pid!, baseUrl, count, durationMs, concurrency), inProcess };
+    const http = await measure(started.url, child.pid!, baseUrl, count, durationMs, concurrency);
+    const ws = await measureWs(started.url, child.pid!, echo, count, Math.max(1, Math.round(durationMs / 1000)), SERVICE_KEY);
+    return { seedSeconds, http, ws, loadAverage: { start: startLoad, end: load3() }, inProcess };
   } finally {
     child?.kill('SIGTERM');
     rmSync(tmp, { recursive: true, force: true });
@@ -198,16 +212,18 @@ export async function runNamesBench(opts: { quick: boolean }): Promise<NamesBenc
   const durationMs = opts.quick ? 2000 : 8000;
   const concurrency = 32;
   const bare = await startBareHttp();
+  const wsEcho = await startWsEcho();
+  const echo = { url: wsEcho.url, pid: wsEcho.child.pid! };
   try {
-    const sqlite = await benchStore('sqlite', bare.url, count, durationMs, concurrency);
+    const sqlite = await benchStore('sqlite', bare.url, echo, count, durationMs, concurrency);
     // TSMP_BENCH_SKIP_PG=1 measures SQLite only (quicker while tuning).
     const postgres = process.env.TSMP_BENCH_SKIP_PG === '1' ? { skipped: 'TSMP_BENCH_SKIP_PG=1' } : (await pgReachable())
-      ? await benchStore('postgres', bare.url, count, durationMs, concurrency)
+      ? await benchStore('postgres', bare.url, echo, count, durationMs, concurrency)
       : { skipped: `PostgreSQL not reachable at ${PG_URL.replace(/:[^:@/]*@/, ':***@')} (run scripts/ci-names.sh)` };
     return {
       devices: count,
       concurrency,
-      loadGenerator: `autocannon, ${LOAD_PROCESSES} process(es), ${concurrency} keep-alive connections, no pipelining`,
+      loadGenerator: `HTTP: autocannon, ${LOAD_PROCESSES} process(es), ${concurrency} keep-alive connections, no pipelining; WebSocket RPC: ws clients in a child process, resolve ${WS_SHAPE.resolve.sockets} sessions × ${WS_SHAPE.resolve.inFlight} in flight, heartbeat ${WS_SHAPE.heartbeat.sockets} device sessions × ${WS_SHAPE.heartbeat.inFlight} and ${WS_SHAPE.perSession.sockets} × ${WS_SHAPE.perSession.inFlight}`,
       sqlite,
       postgres,
       targets: { resolutionsPerSecond: 20_000, resolutionP99Ms: 5, heartbeatsPerSecond: 10_000 },
@@ -215,6 +231,7 @@ export async function runNamesBench(opts: { quick: boolean }): Promise<NamesBenc
     };
   } finally {
     bare.child.kill();
+    wsEcho.child.kill();
   }
 }
 // `node dist/bench/names-bench.js [--quick]` runs it alone.

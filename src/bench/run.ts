@@ -27,9 +27,22 @@ const OPTIONAL: Record<Exclude<BenchName, 'proxy'>, { module: string; fn: string
   mtcp: { module: './mtcp-bench.js', fn: 'runMtcpBench' },
 };
 
+/**
+ * `--proxy-args "--workers 2"`: parseArgs refuses a value that starts with a dash unless it is
+ * joined with `=`, so the separate form the docs show is joined here first.
+ */
+function joinProxyArgs(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--proxy-args' && i + 1 < argv.length) out.push(`--proxy-args=${argv[++i]}`);
+    else out.push(argv[i]!);
+  }
+  return out;
+}
+
 function parseCli(argv: string[]) {
   const { values } = parseArgs({
-    args: argv,
+    args: joinProxyArgs(argv),
     options: {
       quick: { type: 'boolean', default: false },
       only: { type: 'string' },

@@ -65,3 +65,13 @@ export class NameServerHttpError extends TsmpError {
     this.status = status;
   }
 }
+
+/**
+ * The push channel cannot carry this request (not open, the server offers no RPC, its in-flight
+ * bound is reached, or the session closed before the answer): the caller uses HTTP instead.
+ */
+export class RpcUnavailableError extends TsmpError {
+  constructor(message: string) {
+    super('ERR_RPC_UNAVAILABLE', message);
+  }
+}

@@ -10,7 +10,7 @@ import { LocalFanout, PgFanout, type Fanout } from './push/fanout.js';
 import { PushHub } from './push/push-hub.js';
 import { attachPushEndpoint } from './push/ws-endpoint.js';
 import type { ServiceSettings } from './service/context.js';
-import { NameService } from './service/name-service.js';
+import { NameService, resolveSettings } from './service/name-service.js';
 import type { NameStore } from './store/name-store.js';
 import { openStore } from './store/open-store.js';
 import { PostgresStore } from './store/postgres-store.js';
@@ -33,6 +33,18 @@ export interface NameServerOptions {
   pushPingIntervalMs?: number;
   /** A push session with more unsent bytes than this is closed (a peer that never reads). @default 1 MiB */
   pushMaxBufferedBytes?: number;
+  /** Largest frame a push-channel client may send (RPC requests, subscriptions). @default 65536 */
+  pushMaxPayload?: number;
+  /** RPC requests one push session may have unanswered at once. @default 256 */
+  rpcMaxInFlight?: number;
+  /**
+   * SQLite: a heartbeat that changes only `last_seen` is written when the row's value is at
+   * least this old (docs/names.md, "Presence in memory"); 0 writes every one.
+   * @default heartbeat interval × missed heartbeats
+   */
+  presenceWriteMs?: number;
+  /** SQLite: devices kept in memory (about 300 bytes each); 0 turns the cache off. @default 200000 */
+  cachedDevices?: number;
   log?: Logger;
 }
 
@@ -48,7 +60,10 @@ export class NameServer {
 
   static async start(opts: NameServerOptions): Promise<NameServer> {
     const log = opts.log ?? createLogger('names');
-    const store = await openStore(opts.db, { schema: opts.schema });
+    const s = resolveSettings(opts.settings ?? {});
+    const store = await openStore(opts.db, { schema: opts.schema, presenceWriteMs: opts.presenceWriteMs ?? s.heartbeatIntervalMs * s.missedHeartbeats,
+      cachedDevices: opts.cachedDevices,
+    });
     const service = new NameService(store, opts.settings ?? {}, { log });
     const fanout: Fanout = store instanceof PostgresStore ? await PgFanout.open(opts.db, store.pool, store.schema, log) : new LocalFanout();
     const settings = service.ctx.settings;
@@ -60,7 +75,13 @@ export class NameServer {
     );
     service.setEventSink(hub);
     const app = await buildApp(service, { bodyLimit: opts.bodyLimit ?? 65_536, rateLimits: opts.rateLimits ?? DEFAULT_RATE_LIMITS, tls: opts.tls }, log);
-    const detachPush = attachPushEndpoint(app.server as Server, service.accounts, hub, { maxPayload: 65_536, pingIntervalMs: opts.pushPingIntervalMs ?? 30_000 }, log);
+    const detachPush = attachPushEndpoint(
+      app.server as Server,
+      service,
+      hub,
+      { maxPayload: opts.pushMaxPayload ?? 65_536, pingIntervalMs: opts.pushPingIntervalMs ?? 30_000, maxInFlight: opts.rpcMaxInFlight ?? 256, resolveRateLimit: (opts.rateLimits ?? DEFAULT_RATE_LIMITS).mixed },
+      log,
+    );
     try {
       await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 7000 });
     } catch (err) {

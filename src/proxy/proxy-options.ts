@@ -3,6 +3,7 @@ import type { HostPort } from '../common/host-port.js';
 import type { Logger } from '../common/logger.js';
 import type { DeviceAuthenticator, DeviceIdentity } from './auth/device-authenticator.js';
 import type { AttachingDevice } from './relay/relay-connection.js';
+import { validateMtcpOptions, type MtcpUpstreamOptions } from './upstream/mtcp-pools.js';
 
 export interface ProxyOptions {
   /** Where devices connect with SOCKS5 or HTTP CONNECT. @default 127.0.0.1:1080 */
@@ -31,6 +32,12 @@ export interface ProxyOptions {
   drainWaitMs?: number;
   /** Most simultaneous device sockets (relayed or in handshake). @default 50000 */
   maxConnections?: number;
+  /**
+   * Destinations that are M-TCP pools: a CONNECT to one of their member addresses is opened with
+   * the M-TCP client library, so the server end can migrate within the pool (issue 5). No pools
+   * when absent; other destinations always get plain TCP.
+   */
+  mtcp?: MtcpUpstreamOptions;
 }
 
 export interface ProxyComponents {
@@ -54,7 +61,7 @@ export interface ClusterHooks {
   handoff(owner: number, dev: AttachingDevice, connectedAt: number, destination: string, ticket: string | undefined): Promise<void>;
 }
 
-export type ResolvedProxyOptions = Required<Omit<ProxyOptions, 'tls' | 'control'>> & Pick<ProxyOptions, 'tls'> & {
+export type ResolvedProxyOptions = Required<Omit<ProxyOptions, 'tls' | 'control' | 'mtcp'>> & Pick<ProxyOptions, 'tls' | 'mtcp'> & {
   control: HostPort | null;
 };
 
@@ -91,5 +98,6 @@ export function resolveProxyOptions(options: ProxyOptions): ResolvedProxyOptions
     throw new ConfigError(`drainWaitMs must be zero or more, got ${resolved.drainWaitMs}`);
   }
   if (resolved.maxBuffer < 65_536) throw new ConfigError('maxBuffer must be at least 65536 bytes');
+  if (resolved.mtcp) validateMtcpOptions(resolved.mtcp);
   return resolved;
 }

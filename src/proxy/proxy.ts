@@ -7,7 +7,7 @@ import type { DeviceAuthenticator } from './auth/device-authenticator.js';
 import { LocalControlBackend } from './control/control-backend.js';
 import { buildControlServer } from './control/control-server.js';
 import { ProxyMetrics } from './control/metrics.js';
-import { DialError, dialDestination } from './front/dial.js';
+import { DialError } from './front/dial.js';
 import { createFrontHandler, type FrontHandler } from './front/front-server.js';
 import type { PendingConnect } from './front/types.js';
 import { setUserTimeout } from './kernel/tcp-info.js';
@@ -16,6 +16,8 @@ import { resolveProxyOptions, type ClusterHooks, type ProxyComponents, type Prox
 import { ConnectionRegistry } from './registry/connection-registry.js';
 import { RelayConnection, type AttachingDevice } from './relay/relay-connection.js';
 import { ticketOf } from './migration/ticket-destination.js';
+import { ServerMigrationRegistry } from './upstream/server-migrations.js';
+import { UpstreamDialer, type Upstream } from './upstream/upstream-dialer.js';
 
 /**
  * The SMP proxy (paper section IV; DESIGN.md "proxy"): one front port for SOCKS5 and HTTP
@@ -26,6 +28,9 @@ export class Proxy {
   readonly options: ResolvedProxyOptions;
   readonly connections: ConnectionRegistry;
   readonly migrations: MigrationManager;
+  /** M-TCP connections (destinations that are pools) and their server migrations. */
+  readonly serverMigrations: ServerMigrationRegistry;
+  private readonly upstream: UpstreamDialer;
   private readonly cluster: ClusterHooks | undefined;
   readonly metrics: ProxyMetrics;
   private readonly authenticator: DeviceAuthenticator;
@@ -53,7 +58,9 @@ export class Proxy {
       { handshakeTimeoutMs: this.options.handshakeTimeoutMs, maxHttpHeaderBytes: this.options.maxHeaderBytes },
     );
     this.frontHandler = handle;
-    this.metrics = new ProxyMetrics(this.connections, this.migrations, () => handle.stats());
+    this.serverMigrations = new ServerMigrationRegistry({ idPrefix, historySize: 10_000 }, this.log);
+    this.upstream = new UpstreamDialer(this.options.mtcp, this.log);
+    this.metrics = new ProxyMetrics(this.connections, this.migrations, () => handle.stats(), this.serverMigrations);
     // allowHalfOpen: a device's FIN is an ordinary half-close passed to the server (issue 2).
     this.front = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
       this.acceptedAt.set(socket, nowMs());
@@ -77,7 +84,7 @@ export class Proxy {
     if (this.options.control) {
       this.control = buildControlServer({
         authenticator: this.authenticator,
-        backend: new LocalControlBackend(this.connections, this.migrations),
+        backend: new LocalControlBackend(this.connections, this.migrations, this.serverMigrations),
         metrics: async () => ({ contentType: this.metrics.registry.contentType, text: await this.metrics.registry.metrics() }),
         ...(this.options.tls ? { tls: this.options.tls } : {}),
       });
@@ -125,19 +132,20 @@ export class Proxy {
       pending.reject('not-allowed'); // unknown, used, expired, or another device's ticket
       return;
     }
-    let server: Socket;
+    // A plain TCP socket, or an M-TCP connection when the destination is a configured pool.
+    let up: Upstream;
     try {
-      server = await dialDestination(pending.destination, { timeoutMs: this.options.connectTimeoutMs });
+      up = await this.upstream.dial(pending.destination, { timeoutMs: this.options.connectTimeoutMs, keepaliveMs: this.options.keepaliveMs });
     } catch (err) {
       pending.reject(err instanceof DialError ? err.failure : 'general');
       return;
     }
+    const server = up.server;
     if (pending.socket.destroyed) {
       server.destroy();
       return;
     }
-    server.setKeepAlive(true, this.options.keepaliveMs);
-    pending.accept({ address: server.localAddress ?? '0.0.0.0', port: server.localPort ?? 0 });
+    pending.accept(up.bound);
     const conn = new RelayConnection(
       this.connections.newId(),
       pending.identity.uid,
@@ -147,8 +155,9 @@ export class Proxy {
       this.attaching(pending),
       {
         maxBuffer: this.options.maxBuffer,
-        // Each trim asks the kernel (one getsockopt); every 1 MiB keeps that off the profile.
-        trimThreshold: Math.min(1024 * 1024, this.options.maxBuffer / 4),
+        // Each trim asks the kernel (one getsockopt, about 2 µs); every 256 KiB keeps the replay
+        // cache near what is really unacknowledged without showing in a profile (docs/bench.md).
+        trimThreshold: Math.min(256 * 1024, this.options.maxBuffer / 4),
         detachHoldMs: this.options.detachHoldMs,
         letGoTimeoutMs: this.options.letGoTimeoutMs,
         closeGraceMs: 10_000,
@@ -156,6 +165,7 @@ export class Proxy {
       this.log,
     );
     this.connections.add(conn);
+    if (up.mtcp) this.serverMigrations.track(conn, up.mtcp); // same tick as the dial: no event missed
     this.log.debug({ conn: conn.id, did: pending.identity.did, destination }, 'relaying');
   }
 

@@ -54,6 +54,31 @@ describe('SOCKS5 client handshake (RFC 1928 + RFC 1929), on bytes', () => {
     });
   }
 
+  it('pipelined: greeting, credentials and CONNECT in one write; the three replies in any split', () => {
+    const mk = () => new Socks5ClientHandshake({ host: 'abc.ticket.tsmp.invalid', port: 1, username: did, password: 'tok', pipeline: true });
+    const name = Buffer.from('abc.ticket.tsmp.invalid');
+    expect(mk().start()).toEqual(Buffer.concat([
+      hex('050102'), hex('0112'), Buffer.from(did), hex('03'), Buffer.from('tok'),
+      hex('050100 03'), Buffer.from([name.length]), name, hex('0001'),
+    ]));
+    const replies = Buffer.concat([hex('0502'), hex('0100'), hex('05 00 00 01 7f000001 1f90'), hex('cafe')]);
+    const done = { kind: 'done', bound: { host: '127.0.0.1', port: 8080 }, rest: hex('cafe') };
+    // All three in one read (as they arrive when the proxy answers at once).
+    const whole = mk();
+    whole.start();
+    expect(whole.feed(replies)).toEqual(done);
+    // Every split point: nothing is sent back (all went with the greeting), the end is the same.
+    for (let at = 1; at < replies.length - 2; at++) {
+      const h = mk();
+      h.start();
+      expect(h.feed(replies.subarray(0, at)).kind).toBe('wait');
+      expect(h.feed(replies.subarray(at))).toEqual(done);
+    }
+    const refused = mk();
+    refused.start();
+    expect(() => refused.feed(Buffer.concat([hex('0502'), hex('0101')]))).toThrow(expect.objectContaining({ code: 'ERR_SOCKS_AUTH_FAILED' }));
+  });
+
   it('maps refusals to stable codes', () => {
     const h1 = make();
     h1.start();

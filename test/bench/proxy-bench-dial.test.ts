@@ -22,10 +22,10 @@ async function startEcho(): Promise<number> {
 }
 
 describe('the bench SOCKS5 client against the real proxy', () => {
-  it('opens a tunnel whose bytes come back exactly', async () => {
+  it.each([false, true])('opens a tunnel whose bytes come back exactly (handshake pipelined: %s)', async (pipelined) => {
     harness = await startProxy();
     const port = await startEcho();
-    const { socket } = await dial({ kind: 'tsmp', port: harness.port, user: did('phone'), pass: TOKENS.phone, host: '127.0.0.1', destPort: port }, 5000);
+    const { socket } = await dial({ kind: 'tsmp', port: harness.port, user: did('phone'), pass: TOKENS.phone, host: '127.0.0.1', destPort: port, pipelined }, 5000);
     const sent = randomBytes(256 * 1024);
     const got: Buffer[] = [];
     let n = 0;

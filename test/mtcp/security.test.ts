@@ -105,7 +105,8 @@ describe('snapshot binding', () => {
     expect(() => openRecord(derivePoolKeys('other secret, other pool').snapshot, r, 'c1')).toThrow(/seal does not verify/);
   });
 
-  it("a member refuses to import one connection's snapshot into another", async () => {
+  /** Two connections on s1 (push store); B is streaming when the test poisons stores and kills s1. */
+  async function poisonedPool(): Promise<{ a: MtcpClientConnection; b: MtcpClientConnection; readingB: Promise<{ hash: string; bytes: number }> }> {
     const pool = await makePool(3, 'push');
     servers = await startPool(pool, { rate: 300_000 });
     const a = await open(pool.members[0]!.address);
@@ -114,22 +115,47 @@ describe('snapshot binding', () => {
     request(b, 'conn-b', 60_000);
     const readingB = readHashed(b, 60_000, 10_000);
     await new Promise((r) => setTimeout(r, 80));
-    // An attacker with write access to s2's store puts A's newest record under B's id.
-    const s2 = servers.get('s2')!.store as PushSnapshotStore;
-    const recA = (await s2.load(a.cid)) as SnapshotRecord;
+    return { a, b, readingB };
+  }
+
+  /** An attacker with write access to a member's store puts A's newest record under B's id. */
+  async function poison(member: string, a: MtcpClientConnection, b: MtcpClientConnection): Promise<void> {
+    const store = servers!.get(member)!.store as PushSnapshotStore;
+    const recA = (await store.load(a.cid)) as SnapshotRecord;
     expect(recA).toBeDefined();
-    s2.acceptReplica({ ...recA, cid: b.cid, seq: 1e9 });
-    const rejected: string[] = [];
-    servers.get('s2')!.on('rejected', (r: { code: string }) => rejected.push(r.code));
-    // s1 dies; B's client tries s2 (poisoned) and must end up on s3 with its own state.
+    store.acceptReplica({ ...recA, cid: b.cid, seq: 1e9 });
+  }
+
+  it("a member never imports one connection's snapshot into another; it resumes from a valid replica", async () => {
+    const { a, b, readingB } = await poisonedPool();
+    await poison('s2', a, b);
+    const invalid: Array<{ where: string; code: string }> = [];
+    servers!.get('s2')!.on('invalid-snapshot', (e: { where: string; code: string }) => invalid.push(e));
+    // s1 dies; B's client tries s2, whose own record is poisoned: s2 refuses that record and
+    // takes B's newest valid replica (s3 holds one). B must get exactly its own stream.
     const migrated = new Promise<Awaited<ReturnType<MtcpClientConnection['migrate']>>>((r) => b.once('migrated', r));
     (b.opts as { autoMigrate: boolean }).autoMigrate = true;
-    await servers.get('s1')!.close();
+    await servers!.get('s1')!.close();
     const rec = await migrated;
-    expect(rejected).toContain(MtcpErrorCode.SNAPSHOT_INVALID);
-    expect(rec.attempts[0]).toMatchObject({ member: 's2', ok: false, error: { code: MtcpErrorCode.SNAPSHOT_INVALID } });
-    expect(rec.to).toBe('s3');
+    expect(invalid).toContainEqual(expect.objectContaining({ where: 'store', code: MtcpErrorCode.SNAPSHOT_INVALID }));
+    expect(rec).toMatchObject({ to: 's2', transfer: { source: 'store' } });
     expect((await readingB).hash).toBe(expectedStreamHash('conn-b', 60_000));
+  });
+
+  it('with every copy poisoned, members refuse the resume (nothing is imported)', async () => {
+    const { a, b, readingB } = await poisonedPool();
+    await poison('s2', a, b);
+    await poison('s3', a, b);
+    const rejected: string[] = [];
+    for (const id of ['s2', 's3']) servers!.get(id)!.on('rejected', (r: { code: string }) => rejected.push(r.code));
+    const failed = new Promise<Awaited<ReturnType<MtcpClientConnection['migrate']>>>((r) => b.once('migration-failed', r));
+    (b.opts as { autoMigrate: boolean }).autoMigrate = true;
+    await servers!.get('s1')!.close();
+    const rec = await failed;
+    expect(rejected.length).toBeGreaterThanOrEqual(2);
+    expect(rejected.every((c) => c === MtcpErrorCode.SNAPSHOT_INVALID)).toBe(true);
+    expect(rec.attempts.filter((t) => t.member !== 's1').every((t) => !t.ok && t.error?.code === MtcpErrorCode.SNAPSHOT_INVALID)).toBe(true);
+    await expect(readingB).rejects.toMatchObject({ code: MtcpErrorCode.MIGRATION_FAILED });
   });
 });
 

@@ -3,56 +3,97 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MtcpClientConnection } from '../../src/mtcp/client/client-connection.js';
+import type { ServerMigrationRecord } from '../../src/mtcp/client/migration-record.js';
 import { expectedStreamHash } from '../../src/mtcp/examples/stream-protocol.js';
 import type { PoolConfig } from '../../src/mtcp/server/pool-config.js';
 import { makePool, readHashed, request } from './support/pool.js';
-import { killMember, memberScript, spawnMember, type MemberProcess } from './support/member-process.js';
+import { killMember, memberScript, spawnMember, SparePool, type MemberProcess } from './support/member-process.js';
 
+/**
+ * Issue 5: "Kill the serving server with SIGKILL at a random moment mid-stream … Repeat this 100
+ * times at random moments, bounded in time, with hash checks." Each kill ends a real process; a
+ * warm spare (support/member-process.ts) takes the dead member's id and port a few ms later, so
+ * the pool also sees members that come back empty (no replicas) while connections go on.
+ */
 const REPETITIONS = Number(process.env.MTCP_KILL_REPS ?? 100);
-// Known failure, kept out of the default run until it is fixed (issue 5 stays open): after some
-// tens of kills a migration finds no member that takes the connection (ECONNREFUSED from every
-// candidate). `TSMP_MTCP_SIGKILL=1 npx vitest run test/mtcp/sigkill-eager.test.ts` runs it.
-const RUN_KILLS = process.env.TSMP_MTCP_SIGKILL === '1';
-if (!RUN_KILLS) console.log('skipping the 100× SIGKILL M-TCP test: known failure (issue 5), set TSMP_MTCP_SIGKILL=1 to run it');
-const RATE = 4_000_000; // bytes/s: a stream of 60-300 kB lasts 15-75 ms, so kills land mid-stream
-// Five members: a killed one restarts in the background (a Node start takes ~1 s on a loaded
-// 2-core machine) while the next repetitions run on the others.
-const MEMBERS = 5;
+/**
+ * The whole run must stay inside this on an unloaded machine (about 25 s on 2 free cores). The
+ * run is CPU-bound (a Node process starts per kill: ~0.2 CPU-s), so on a shared machine the bound
+ * is stretched by the CPU contention other processes cause, measured before the test starts any
+ * (wall time / CPU time of short busy loops); both are printed.
+ */
+const TIME_BOUND_MS = Number(process.env.MTCP_KILL_BOUND_MS ?? 55_000);
+const RATE = 4_000_000; // bytes/s: a stream of 40-200 kB lasts 10-50 ms, so kills land mid-stream
+const MEMBERS = 3;
+
+/** Wall time / CPU time of a 20 ms busy loop: 1 on a free core, n when n runnable threads share it. */
+function busyLoopStretch(): number {
+  const w0 = process.hrtime.bigint();
+  const c0 = process.cpuUsage();
+  let cpu = 0;
+  while (cpu < 20_000) {
+    for (let i = 0; i < 10_000; i++) Math.sqrt(i);
+    const c = process.cpuUsage(c0);
+    cpu = c.user + c.system;
+  }
+  return Number(process.hrtime.bigint() - w0) / 1000 / cpu;
+}
+
+function pct(values: number[], p: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.floor(s.length * p))]!;
+}
 
 describe(`M-TCP: SIGKILL the serving member mid-stream, eager push transfer (${REPETITIONS} repetitions)`, () => {
   let dir: string;
   let pool: PoolConfig;
   let poolFile: string;
+  let spares: SparePool;
   const members = new Map<string, MemberProcess>();
+  let externalLoad = 1;
+  const alive = (m: MemberProcess | undefined): boolean => !!m && m.child.exitCode === null && m.child.signalCode === null;
 
   beforeAll(async () => {
+    const samples: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      samples.push(busyLoopStretch());
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    externalLoad = pct(samples, 0.5);
     dir = mkdtempSync(join(tmpdir(), 'tsmp-mtcp-'));
     pool = await makePool(MEMBERS, 'push');
     poolFile = join(dir, 'pool.json');
     writeFileSync(poolFile, JSON.stringify(pool));
     await Promise.all(pool.members.map(async (m) => members.set(m.id, await spawnMember(poolFile, m.id, RATE))));
+    spares = new SparePool(poolFile, RATE, 3);
+    spares.fill();
   });
 
   afterAll(async () => {
+    await spares?.close();
     await Promise.all([...members.values()].map((m) => killMember(m)));
     rmSync(dir, { recursive: true, force: true });
     rmSync(await memberScript(), { force: true });
   });
 
-  it.skipIf(!RUN_KILLS)('delivers the exact byte stream after every kill, within the time bound', async () => {
+  it('delivers the exact byte stream after every kill, within the time bound', async () => {
     const started = Date.now();
-    const totals = { migrations: 0, resumeMs: [] as number[] };
-    const restarting = new Map<string, Promise<void>>();
-    const alive = (): string[] => pool.members.map((m) => m.id).filter((id) => !restarting.has(id));
+    const cpu0 = process.cpuUsage();
+    const migrations: ServerMigrationRecord[] = [];
+    const replacing = new Map<string, Promise<void>>();
+    let waitedMs = 0;
     for (let rep = 0; rep < REPETITIONS; rep++) {
       // Need the member we start on and at least one more to migrate to.
-      while (alive().length < 2) await Promise.race(restarting.values());
-      const live = alive();
+      const up = (): string[] => pool.members.map((m) => m.id).filter((id) => !replacing.has(id) && alive(members.get(id)));
+      const w0 = Date.now();
+      while (up().length < 2) await Promise.race(replacing.values());
+      waitedMs += Date.now() - w0;
+      const live = up();
       const first = pool.members.find((m) => m.id === live[rep % live.length])!;
       const conn = await new MtcpClientConnection({ address: first.address, silenceTimeoutMs: 2000 }).connect();
       const errors: Error[] = [];
       conn.on('error', (e) => errors.push(e));
-      const length = 60_000 + Math.floor(Math.random() * 240_000);
+      const length = 40_000 + Math.floor(Math.random() * 160_000);
       const seed = `kill-${rep}`;
       request(conn, seed, length);
       const reading = readHashed(conn, length, 10_000);
@@ -60,33 +101,47 @@ describe(`M-TCP: SIGKILL the serving member mid-stream, eager push transfer (${R
       await new Promise((r) => setTimeout(r, killAt));
       const victim = members.get(conn.member)!;
       await killMember(victim);
-      const got = await reading;
-      expect(errors).toEqual([]);
-      expect(got.bytes, `rep ${rep}`).toBe(length);
-      expect(got.hash, `rep ${rep}: seed ${seed} killed at ${killAt} ms`).toBe(expectedStreamHash(seed, length));
-      totals.migrations += conn.migrations.length;
-      for (const m of conn.migrations) if (m.timings.resumeMs !== undefined) totals.resumeMs.push(m.timings.resumeMs);
-      conn.destroy();
-      restarting.set(
+      // The dead member's id and port are taken over by a warm spare right away (empty store).
+      replacing.set(
         victim.id,
-        spawnMember(poolFile, victim.id, RATE).then((m) => {
+        spares.take(victim.id).then((m) => {
           members.set(victim.id, m);
-          restarting.delete(victim.id);
+          replacing.delete(victim.id);
         }),
       );
+      const got = await reading.catch((e: Error) => {
+        throw new Error(`rep ${rep} (seed ${seed}, ${length} B, kill at ${killAt} ms of ${victim.id}, up: ${live.join(',')}): ${e.message}\n${JSON.stringify(conn.migrations, null, 1)}`);
+      });
+      expect(errors).toEqual([]);
+      // A kill after the last byte leaves a migration under way when the stream is complete; none
+      // may have failed (no member took the connection).
+      expect(conn.migrations.filter((m) => m.state === 'failed'), `rep ${rep}`).toEqual([]);
+      expect(got.bytes, `rep ${rep}`).toBe(length);
+      expect(got.hash, `rep ${rep}: seed ${seed} killed at ${killAt} ms`).toBe(expectedStreamHash(seed, length));
+      migrations.push(...conn.migrations.filter((m) => m.state === 'done'));
+      conn.destroy();
     }
-    await Promise.all(restarting.values());
+    await Promise.all(replacing.values());
     const elapsed = Date.now() - started;
-    totals.resumeMs.sort((a, b) => a - b);
-    const p50 = totals.resumeMs[Math.floor(totals.resumeMs.length / 2)];
-    console.log(`sigkill: ${REPETITIONS} reps in ${elapsed} ms, ${totals.migrations} migrations, resume p50 ${p50} ms`);
+    const cpu = process.cpuUsage(cpu0);
+    const stretch = Math.max(1, externalLoad);
+    const bound = Math.round(TIME_BOUND_MS * stretch);
+    const done = migrations.filter((m) => m.state === 'done');
+    const resume = done.map((m) => m.timings.resumeMs!);
+    const transfer = done.map((m) => m.transfer!.ms);
+    const reconnect = done.map((m) => m.timings.reconnectMs!);
+    console.log(
+      `sigkill: ${REPETITIONS} kills in ${elapsed} ms (bound ${bound} ms: ${TIME_BOUND_MS} × CPU contention ${stretch.toFixed(2)}; ` +
+        `${waitedMs} ms waiting for replacements, test process CPU ${Math.round((cpu.user + cpu.system) / 1000)} ms), ${done.length} migrations; ` +
+        `resume p50 ${pct(resume, 0.5)} ms p99 ${pct(resume, 0.99)} ms, transfer p50 ${pct(transfer, 0.5).toFixed(1)} ms, reconnect p50 ${pct(reconnect, 0.5)} ms`,
+    );
     // Kills that land after the last byte need no migration; most land mid-stream.
-    expect(totals.migrations).toBeGreaterThanOrEqual(REPETITIONS * 0.5);
-    expect(elapsed).toBeLessThan(240_000);
+    expect(done.length).toBeGreaterThanOrEqual(REPETITIONS * 0.5);
+    expect(elapsed).toBeLessThan(bound);
   }, 300_000);
 
   it('migrates when the serving member falls silent (SIGSTOP), with exact bytes', async () => {
-    const start = pool.members.find((m) => members.get(m.id)?.child.exitCode === null)!;
+    const start = pool.members.find((m) => alive(members.get(m.id)))!;
     const conn = await new MtcpClientConnection({ address: start.address, silenceTimeoutMs: 600 }).connect();
     const errors: Error[] = [];
     conn.on('error', (e) => errors.push(e));
@@ -106,7 +161,6 @@ describe(`M-TCP: SIGKILL the serving member mid-stream, eager push transfer (${R
       victim.child.kill('SIGCONT');
       conn.destroy();
       await killMember(victim);
-      members.set(victim.id, await spawnMember(poolFile, victim.id, RATE));
     }
   }, 30_000);
 });

@@ -27,6 +27,37 @@ describe('frame codec', () => {
     expect(encodeJsonFrame(FrameType.HELLO, { mode: 'new' }).toString('hex')).toBe('010000000e' + Buffer.from('{"mode":"new"}').toString('hex'));
   });
 
+  it('streamData: DATA comes in pieces that are views of the reads and add up to the payload; control frames whole', () => {
+    const big = Buffer.alloc(300, 7);
+    const bytes = Buffer.concat([stream, encodeFrame(FrameType.DATA, big), encodeOffsetFrame(FrameType.COMMIT, 9), encodeFrame(FrameType.DATA)]);
+    for (let cut = 0; cut <= bytes.length; cut += 7) {
+      for (const cut2 of [cut, Math.min(bytes.length, cut + 150)]) {
+        const d = new FrameDecoder(undefined, { streamData: true });
+        const frames = [bytes.subarray(0, cut), bytes.subarray(cut, cut2), bytes.subarray(cut2)].flatMap((b) => d.push(b));
+        // Merge consecutive DATA pieces back into frames for comparison.
+        const merged: Array<{ type: number; payload: Buffer }> = [];
+        let dataRun: Buffer[] | undefined;
+        for (const f of frames) {
+          if (f.type === FrameType.DATA && f.payload.length > 0) {
+            (dataRun ??= []).push(f.payload);
+            continue;
+          }
+          if (dataRun) merged.push({ type: FrameType.DATA, payload: Buffer.concat(dataRun) });
+          dataRun = undefined;
+          merged.push(f);
+        }
+        if (dataRun) merged.push({ type: FrameType.DATA, payload: Buffer.concat(dataRun) });
+        expect(merged.map((f) => f.type), `cuts ${cut}/${cut2}`).toEqual([FrameType.DATA, FrameType.ACK, FrameType.END, FrameType.HEARTBEAT, FrameType.DATA, FrameType.COMMIT, FrameType.DATA]);
+        expect(merged[0]!.payload.toString()).toBe('hi');
+        expect(merged[4]!.payload.equals(big), `cuts ${cut}/${cut2}`).toBe(true);
+        expect(decodeOffset(merged[5]!.payload)).toBe(9);
+        expect(d.pendingBytes).toBe(0);
+      }
+    }
+    // Oversized and unknown frames are still refused from the header alone.
+    expect(() => new FrameDecoder(100, { streamData: true }).push(hex('10 00000065'))).toThrow(MtcpProtocolError);
+  });
+
   it('decodes whole and split at every offset, including one byte at a time', () => {
     for (let cut = 0; cut <= stream.length; cut++) {
       const frames = decodeSplit(stream, cut);

@@ -21,6 +21,9 @@ describe('SIGKILL at any moment', () => {
   it('loses no acknowledged registration (3 kills during concurrent registrations)', async () => {
     const db = join(tmp.dir, 'crash.db');
     const acked: { did: string; token: string }[] = [];
+    // The last acknowledged care-of address of each round's first device (a heartbeat is not a
+    // registration, but a CoA change is written before it is answered: docs/names.md).
+    const coas: { did: string; coa: string }[] = [];
     const users: string[] = [];
     let seq = 0;
     for (let round = 0; round < 3; round++) {
@@ -32,6 +35,9 @@ describe('SIGKILL at any moment', () => {
       const first = await anon.withAuth({ uid, password: PASSWORD }).addDevice(uid, 'pc');
       acked.push(first);
       const pc = anon.withAuth({ did: first.did, token: first.token });
+      await pc.heartbeat({ coa: `198.18.10.${round}:1`, groupModified: 0 });
+      await pc.heartbeat({ coa: `198.18.10.${round}:2`, groupModified: 0 });
+      coas.push({ did: first.did, coa: `198.18.10.${round}:2` });
       let stop = false;
       // Several workers register devices through pairing codes (each one a transaction) as fast
       // as they can; only answers that arrived count as acknowledged.
@@ -59,6 +65,7 @@ describe('SIGKILL at any moment', () => {
     const missing: string[] = [];
     for (const d of acked) if (!(await proxy.verifyDevice(d.did, d.token))) missing.push(d.did);
     expect(missing).toEqual([]);
+    for (const { did, coa } of coas) expect((await proxy.resolve(did)).coa).toBe(coa);
     for (const uid of users) expect((await proxy.withAuth({ uid, password: PASSWORD }).listDevices(uid)).length).toBeGreaterThan(0);
     child.kill('SIGKILL');
   });

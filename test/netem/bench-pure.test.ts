@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { parseProcNetCounters, parseSsInfo, tcpDelta } from '../../src/bench/paper/tcp-state.js';
+import { counterDelta, parseProcNetCounters, tcpChange } from '../../src/bench/paper/tcp-state.js';
 import { migrationLowerBound } from '../../src/bench/paper/lower-bound.js';
 import { niceTicks, renderSvg } from '../../src/bench/paper/svg-plot.js';
 import { checkSplitStream } from '../../src/bench/paper/scenarios.js';
 import { linkAddresses, inNetemBlock } from '../../src/netem/addressing.js';
 import { resolveLink, tbfArgs } from '../../src/netem/link-spec.js';
+import { bypassRules } from '../../src/netem/topology.js';
 import { newRunNames, ownerPid, tunName } from '../../src/netem/run-names.js';
 
 describe('bench and netem pure parts', () => {
@@ -14,18 +15,26 @@ describe('bench and netem pure parts', () => {
     expect(c.get('Tcp.RetransSegs')).toBe(17);
   });
 
-  it('parses ss -tin socket and info lines for one peer only', () => {
-    const text = [
-      'ESTAB 0 120 198.18.1.2:40000 198.18.2.2:51000',
-      '\t cubic wscale:7,7 rto:204 rtt:2.1/0.5 cwnd:10 ssthresh:82 bytes_acked:800103 retrans:0/2',
-      'TIME-WAIT 0 0 198.18.1.2:40002 198.18.2.2:51002',
-      'ESTAB 0 0 198.18.1.2:40001 198.18.9.2:51001',
-      '\t cubic cwnd:44 bytes_acked:5',
-    ].join('\n');
-    const s = parseSsInfo(text, '198.18.2.2');
-    expect(s).toEqual([{ state: 'ESTAB', ssthresh: 82, cwnd: 10, bytesAcked: 800103, retrans: '0/2' }]);
-    const d = tcpDelta({ rtos: 1, retransSegs: 5, lossProbes: 0, sockets: s }, { rtos: 1, retransSegs: 7, lossProbes: 0, sockets: [] });
-    expect(d).toEqual({ rtos: 0, retransSegs: 2, lossProbes: 0, ssthreshBefore: 82, ssthreshAfter: null, socketAfter: false });
+  it('reports the server\'s TCP change from counters and her own socket samples', () => {
+    const sample = (t: number, open: boolean, ssthresh: number | null) => ({ t, open, ssthresh, cwnd: 10, totalRetrans: 0, bytesAcked: 0, rttUs: 2000 });
+    const before = { counters: { 'TcpExt.TCPTimeouts': 1, 'Tcp.RetransSegs': 5, 'TcpExt.TCPLossProbes': 0 }, sample: sample(1000, true, 82) };
+    const after = { counters: { 'TcpExt.TCPTimeouts': 1, 'Tcp.RetransSegs': 7, 'TcpExt.TCPLossProbes': 2 }, sample: sample(2500, false, 82) };
+    const d = tcpChange(before, after, { 'TcpExt.TCPRcvQDrop': 3 }, { 'TcpExt.TCPRcvQDrop': 5 }, 2000);
+    expect(d).toEqual({
+      rtos: 0, retransSegs: 2, lossProbes: 2, ssthreshBefore: 82, ssthreshAfter: 82, socketAfter: false, afterMs: 500,
+      server: { 'Tcp.RetransSegs': 2, TCPLossProbes: 2 }, proxy: { TCPRcvQDrop: 2 },
+    });
+    expect(counterDelta({ a: 1 }, { a: 1, b: 0 })).toEqual({});
+  });
+
+  it('routes only undelayed, lossless paths around the forwarder', () => {
+    const link = (d: number, loss = 0) => ({ upDelayMs: d, downDelayMs: d, upLoss: loss, downLoss: loss });
+    const h = (name: string, n: number, l: ReturnType<typeof link>) => ({ routerDev: `r-${name}`, address: `198.18.${n}.2`, addresses: { prefixLength: 24 }, link: l });
+    const rules = bypassRules([h('proxy', 1, link(0)), h('bgc', 2, link(0)), h('old', 3, link(19)), h('lossy', 4, link(0, 0.01))]);
+    expect(rules).toEqual([
+      'rule add iif r-proxy to 198.18.2.2/32 lookup main pref 90',
+      'rule add iif r-bgc to 198.18.1.2/32 lookup main pref 90',
+    ]);
   });
 
   it('adds the lower bound up from link delays and the cached bytes', () => {

@@ -4,6 +4,7 @@ import { cleanupStale, listNamespaces } from '../../src/netem/teardown.js';
 import { newRunNames } from '../../src/netem/run-names.js';
 import { runCommand } from '../../src/netem/run-command.js';
 import { NetemConfigError } from '../../src/netem/errors.js';
+import { measureConnectRtt, startProbeServer } from '../../src/netem/probes.js';
 import { leftovers, netemSkipReason } from './netem-support.js';
 
 const skip = await netemSkipReason('test/netem/topology.test.ts');
@@ -31,6 +32,21 @@ describe.skipIf(skip !== null)('emulated topology', () => {
     topo.down();
     topo.down(); // idempotent
     expect(await leftovers(run.prefix, run.compact)).toEqual([]);
+  });
+
+  it('routes undelayed paths around the forwarder and delayed ones through it', async () => {
+    const topo = await Topology.create({ hosts: [{ name: 'srv' }, { name: 'fast' }, { name: 'slow', link: { delayMs: 10 } }] });
+    built.push(topo);
+    const { port } = await startProbeServer(topo, 'srv');
+    // The worker reports its counters now and then: give it time before each reading.
+    const packets = async () => (await new Promise((r) => setTimeout(r, 300)), topo.forwarderStats()!.packetsIn);
+    const before = await packets();
+    const fast = await measureConnectRtt(topo, 'fast', 'srv', port, 5);
+    expect(await packets()).toBe(before);
+    expect(Math.min(...fast)).toBeLessThan(5);
+    const slow = await measureConnectRtt(topo, 'slow', 'srv', port, 5);
+    expect(await packets()).toBeGreaterThan(before);
+    expect(Math.min(...slow)).toBeGreaterThanOrEqual(19.5);
   });
 
   it('removes what it built when building fails half-way', async () => {

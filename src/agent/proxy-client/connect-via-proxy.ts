@@ -15,6 +15,12 @@ export interface ProxyConnectOptions {
   /** Connect + handshake must complete within this. @default 10000 */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /**
+   * Send greeting, credentials and CONNECT in one write (one round trip instead of three; see
+   * Socks5ClientHandshake). tsmp's proxy reads pipelined handshakes; turn it off for a SOCKS5
+   * server that does not. @default true
+   */
+  pipeline?: boolean;
 }
 
 export interface ProxyTunnel {
@@ -33,6 +39,7 @@ export async function connectViaProxy(host: string, port: number, options: Proxy
     host,
     port,
     ...(options.did !== undefined ? { username: options.did, password: options.token ?? '' } : {}),
+    pipeline: options.pipeline ?? true,
   });
   const timeoutMs = options.timeoutMs ?? DEFAULT_PROXY_HANDSHAKE_TIMEOUT_MS;
   const socket = connect({ host: options.proxy.host, port: options.proxy.port, allowHalfOpen: true });

@@ -25,10 +25,14 @@ const program = new Command()
   .option('--only <parts>', 'comma list of accuracy,table1,fig4,fig5', 'accuracy,table1,fig4,fig5')
   .option('--runs <n>', 'repetitions per sweep point (median reported)', '')
   .option('--bg-rate <bytes>', 'bytes per second each background connection carries', '256')
-  .option('--max-connections <n>', 'largest Figure 5 point (the paper goes to 10000)', '2000')
+  .option('--fig5-points <list>', 'comma list of Figure 5 connection counts (overrides the default sweep)', '')
+  .option('--max-connections <n>', 'largest Figure 5 point (the paper goes to 10000)', '10000')
+  .option('--cc <name>', 'congestion control of Alice, the devices and the background hosts', 'bbr')
+  .option('--proxy-cc <name>', 'congestion control of the proxy host', process.env.TSMP_BENCH_PROXY_CC ?? 'bbr')
+  .option('--notsent-lowat <bytes>', 'the proxy host\'s net.ipv4.tcp_notsent_lowat (0: kernel default)', process.env.TSMP_BENCH_LOWAT ?? '16384')
   .option('--proxy <how>', 'cli: run `tsmp proxy`; lib: the proxy library (if the CLI cannot load)', 'cli')
   .parse(process.argv);
-const opts = program.opts<{ quick?: boolean; out: string; only: string; runs: string; bgRate: string; proxy: string; maxConnections: string }>();
+const opts = program.opts<{ fig5Points: string; cc: string; proxyCc: string; notsentLowat: string; quick?: boolean; out: string; only: string; runs: string; bgRate: string; proxy: string; maxConnections: string }>();
 const log = createLogger('bench:paper');
 const parts = new Set(opts.only.split(','));
 const quick = Boolean(opts.quick);
@@ -46,6 +50,7 @@ const base: RunOptions = {
   rateKbit: 1000, background: 0, fileBytes: 800_000, proxyMaxBuffer: 65_536, proxySocketBuffer: 131_072,
   proxyReceiveBuffer: 32_768, backgroundBytesPerSec: Number(opts.bgRate), log,
   proxyLauncher: opts.proxy === 'lib' ? 'lib' : 'cli',
+  congestionControl: opts.cc, proxyCongestionControl: opts.proxyCc, proxyNotsentLowat: Number(opts.notsentLowat),
 };
 const out = resolve(opts.out);
 mkdirSync(out, { recursive: true });
@@ -126,13 +131,18 @@ if (parts.has('fig4')) {
 
 if (parts.has('fig5')) {
   // Two descriptors per relayed connection in one proxy process, plus headroom.
-  const cap = Math.floor((openFilesHardLimit() - 400) / 2);
-  results.fig5Cap = Math.min(cap, Number(opts.maxConnections));
-  const counts = (quick ? [10, 1000] : [10, 50, 100, 500, 1000, 2000, 5000, 10_000])
-    .filter((n) => n <= Number(opts.maxConnections)).map((n) => Math.min(n, cap));
+  // Two descriptors per relayed connection in one proxy process, plus headroom; beyond that,
+  // `--workers` (each worker process has its own limit). The lib launcher has no workers.
+  const perProcess = Math.floor((openFilesHardLimit() - 400) / 2);
+  const maxWorkers = base.proxyLauncher === 'lib' ? 1 : 4;
+  results.fig5Cap = Math.min(perProcess * maxWorkers, Number(opts.maxConnections));
+  const sweep = opts.fig5Points ? opts.fig5Points.split(',').map(Number) : quick ? [10, 1000] : [10, 50, 100, 500, 1000, 2000, 5000, 10_000];
+  const counts = sweep
+    .filter((n) => n <= Number(opts.maxConnections)).map((n) => Math.min(n, results.fig5Cap));
   for (const n of [...new Set(counts)]) {
-    const r = await point(`${n} connections`, { ...base, background: n });
-    if (r) results.fig5.push(r);
+    const proxyWorkers = Math.ceil(n / perProcess);
+    const r = await point(`${n} connections`, { ...base, background: n, proxyWorkers });
+    if (r) results.fig5.push({ ...r, proxyWorkers });
   }
 }
 

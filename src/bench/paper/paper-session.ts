@@ -30,6 +30,22 @@ export interface SessionOptions extends PaperNetwork {
    */
   proxyReceiveBuffer: number;
   backgroundBytesPerSec: number;
+  /** `net.ipv4.tcp_congestion_control` of every host but the proxy (Alice, devices, background). */
+  congestionControl: string;
+  /** The proxy host's congestion control: it sends over the devices' bottleneck links. */
+  proxyCongestionControl: string;
+  /**
+   * The proxy host's `net.ipv4.tcp_notsent_lowat` (bytes; 0 leaves the kernel default): bounds the
+   * bytes waiting unsent in each socket, so less sits queued towards a device when a migration
+   * begins (less to drain from the old device). An operator's setting, not the proxy's code.
+   */
+  proxyNotsentLowat: number;
+  /**
+   * `tsmp proxy --workers N` (CLI launcher only). One process holds at most ~9,800 relayed
+   * connections under this machine's hard open-file limit of 20,000 (two descriptors each), so
+   * Figure 5's largest point runs two. @default 1
+   */
+  proxyWorkers?: number;
   /** `cli`: the real `tsmp proxy` command (default); `lib`: the library, if the CLI cannot load. */
   proxyLauncher?: 'cli' | 'lib';
   /** `false` for the no-tsmp alternative, which never talks to the proxy. @default true */
@@ -55,6 +71,8 @@ export class PaperSession {
   control!: { host: string; port: number };
   proxyStderr = '';
   push!: JsonlChild;
+  /** Alice's server process: reports her socket's TCP_INFO (tcp-state.ts). */
+  aliceRole!: JsonlChild;
   readonly devices: Partial<Record<'old' | 'new', JsonlChild>> = {};
   bgClients: JsonlChild | null = null;
   /** Background connections actually open through the proxy. */
@@ -93,8 +111,14 @@ export class PaperSession {
   private async start(): Promise<void> {
     const o = this.opts;
     const t = this.topo;
+    // Congestion control is pinned per host before any socket exists, so that results do not
+    // depend on the machine's default. Only the names in net.ipv4.tcp_allowed_congestion_control
+    // can be set inside a namespace (reno and bbr on the development machine; not cubic).
+    await Promise.all([...t.hosts.keys()].map((h) => t.exec(h, 'sysctl', ['-q', '-w',
+      `net.ipv4.tcp_congestion_control=${h === 'proxy' ? o.proxyCongestionControl : o.congestionControl}`])));
     // Everything starts at once; Node's start-up dominates a run's overhead otherwise.
     const alice = this.node('alice', './alice-server-main.js', [t.host('alice').address, String(o.fileBytes), 'paper']);
+    this.aliceRole = alice;
     this.push = this.node('proxy', './push-main.js', []);
     for (const d of ['old', 'new'] as const) {
       if (t.hosts.has(d)) this.devices[d] = this.node(d, './device-main.js', []);
@@ -105,13 +129,15 @@ export class PaperSession {
     }
     // Bound the proxy's kernel buffers (see docs/evaluation/README.md).
     await t.exec('proxy', 'sysctl', ['-q', '-w', `net.ipv4.tcp_rmem=4096 ${Math.min(32768, o.proxyReceiveBuffer)} ${o.proxyReceiveBuffer}`,
-      `net.ipv4.tcp_wmem=4096 16384 ${o.proxySocketBuffer}`, 'net.core.somaxconn=8192', 'net.ipv4.tcp_max_syn_backlog=8192']);
+      `net.ipv4.tcp_wmem=4096 16384 ${o.proxySocketBuffer}`, 'net.core.somaxconn=8192', 'net.ipv4.tcp_max_syn_backlog=8192',
+      ...(o.proxyNotsentLowat ? [`net.ipv4.tcp_notsent_lowat=${o.proxyNotsentLowat}`] : [])]);
     const users = join(this.dir, 'users.json');
     writeFileSync(users, JSON.stringify({ [BOB]: { old: this.cred.old.token, new: this.cred.new.token }, [CAROL]: { bg: this.cred.bg.token } }));
     const addr = t.host('proxy').address;
     const args = o.proxyLauncher === 'lib'
       ? [here('./proxy-launcher-main.js'), `${addr}:0`, `${addr}:0`, users, String(o.proxyMaxBuffer)]
-      : [CLI, 'proxy', '--listen', `${addr}:0`, '--control', `${addr}:0`, '--users', users, '--max-buffer', String(o.proxyMaxBuffer)];
+      : [CLI, 'proxy', '--listen', `${addr}:0`, '--control', `${addr}:0`, '--users', users, '--max-buffer', String(o.proxyMaxBuffer),
+        ...(o.proxyWorkers && o.proxyWorkers > 1 ? ['--workers', String(o.proxyWorkers)] : [])];
     const proxyChild = t.spawn('proxy', process.execPath, args, {
       stdio: ['ignore', 'pipe', 'pipe'], maxOpenFiles: 65_536, niceness: BENCH_NICENESS, env: { ...process.env, TSMP_LOG: process.env.TSMP_LOG ?? 'warn' },
     });

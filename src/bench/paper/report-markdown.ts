@@ -14,17 +14,21 @@ export interface PaperResults {
   fig5Cap: number;
 }
 
+const thresh = (v: number | null): string => (v === null ? '∞' : String(v));
+
 function migrationRows(rows: MigrationResult[], key: (r: MigrationResult) => string): string[] {
   return rows.map((r) => {
     const ratio = `${(r.delayMs / r.bound.totalMs).toFixed(2)} (${(r.delayMs / r.bound.signallingMs).toFixed(2)})`;
-    const tcp = `${r.tcp.rtos} / ${r.tcp.retransSegs}${r.tcp.lossProbes === undefined ? '' : ` (${r.tcp.lossProbes} TLP)`} / ${r.tcp.ssthreshBefore ?? '∞'}→${r.tcp.socketAfter ? (r.tcp.ssthreshAfter ?? '∞') : 'closed'}`;
-    return `| ${key(r)} | ${ms(r.delayMs)} | ${ms(r.bound.totalMs)} (${ms(r.bound.signallingMs)}) | ${ratio} | ${ms(r.phases.requested)} / ${ms(r.pushedMs)} / ${ms(r.phases.targetConnected)} / ${ms(r.phases.attached)} / ${ms(r.phases.resumed)} | ${r.bytesCached} | ${tcp} | ${r.serverBytesLeft ?? '?'} | ${r.state}${r.seamBytes ? ` (seam ${r.seamBytes} B)` : ''} |`;
+    // "after" is Alice's own last TCP_INFO reading; † marks one taken just before her socket closed.
+    const tcp = `${r.tcp.rtos} / ${r.tcp.retransSegs} (${r.tcp.lossProbes ?? 0} TLP) / ${thresh(r.tcp.ssthreshBefore)}→${thresh(r.tcp.ssthreshAfter)}${r.tcp.socketAfter ? '' : '†'}`;
+    const old = `${r.oldDevice ?? '?'}, ${r.bytesReplayed} / ${r.bytesInDoubt ?? '?'}`;
+    return `| ${key(r)} | ${ms(r.delayMs)} | ${ms(r.bound.totalMs)} (${ms(r.bound.signallingMs)}) | ${ratio} | ${ms(r.phases.requested)} / ${ms(r.pushedMs)} / ${ms(r.phases.targetConnected)} / ${ms(r.phases.attached)} / ${ms(r.phases.resumed)} / ${ms(r.newFirstByteMs)} | ${r.bytesCached} | ${old} | ${tcp} | ${r.serverBytesLeft ?? '?'} | ${r.state}${r.seamBytes ? ` (seam ${r.seamBytes} B)` : ''} |`;
   });
 }
 
 const MIGRATION_HEAD = [
-  '| run | delay (ms) | lower bound, with flush (signalling only) (ms) | ÷ bound (÷ signalling) | phases: requested / pushed / new device connected / attached / resumed (ms) | cached (B) | server RTOs / retrans (of which tail-loss probes) / ssthresh | server bytes left at request | outcome |',
-  '| --- | ---: | ---: | ---: | --- | ---: | --- | ---: | --- |',
+  '| run | delay (ms) | lower bound, with flush (signalling only) (ms) | ÷ bound (÷ signalling) | phases: requested / pushed / new device connected / attached / resumed / new device\'s first byte (ms) | cached at pause (B) | old device: end, replayed / in doubt (B) | server RTOs / retrans (TLP) / ssthresh | server bytes left at request | outcome |',
+  '| --- | ---: | ---: | ---: | --- | ---: | --- | --- | ---: | --- |',
 ];
 
 export function resultsMarkdown(r: PaperResults): string {
@@ -68,9 +72,9 @@ export function resultsMarkdown(r: PaperResults): string {
     '![Figure 5](fig5-delay-vs-connections.svg)',
     '',
     ...MIGRATION_HEAD,
-    ...migrationRows(r.fig5, (x) => `${x.background} connections`),
+    ...migrationRows(r.fig5, (x) => `${x.background} connections${(x.proxyWorkers ?? 1) > 1 ? ` (${x.proxyWorkers} proxy workers)` : ''}`),
     '',
-    `The sweep goes up to ${r.fig5Cap} background connections (\`--max-connections\`). Beyond ~2,000 the user-space delay forwarder saturates a core of this 2-core machine and background set-up starts to fail; one proxy process is also capped at ~9,800 relayed connections by the machine's hard open-file limit (20,000).`,
+    `The sweep goes up to ${r.fig5Cap} background connections (\`--max-connections\`); "connections" counts the background connections actually open. One proxy process holds at most ~9,800 relayed connections under this machine's hard open-file limit (20,000, two descriptors each), so points beyond it run \`tsmp proxy --workers N\` (each worker process has its own limit). Background traffic runs on undelayed links and bypasses the delay forwarder (see the README).`,
     '',
   ];
   return out.join('\n');

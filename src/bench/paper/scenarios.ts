@@ -7,7 +7,7 @@ import { responseHead, splitResponse } from './http-file.js';
 import { migrationLowerBound, type LowerBound } from './lower-bound.js';
 import { ACCESS_RTT_MS, type Access } from './paper-network.js';
 import { PaperSession, type SessionOptions } from './paper-session.js';
-import { readTcpState, tcpDelta, type TcpState } from './tcp-state.js';
+import { readCounters, readServerState, tcpChange, type TcpChange } from './tcp-state.js';
 import type { Event } from './jsonl-child.js';
 
 /** When the old device requests the migration (the paper: the 5th second of the transfer). */
@@ -34,7 +34,16 @@ export interface MigrationResult extends TransferResult {
   bytesCached: number;
   bytesReplayed: number;
   bound: LowerBound;
-  tcp: ReturnType<typeof tcpDelta>;
+  tcp: TcpChange;
+  /** How the old device was let go (fin / reset / lost) and why the wait for it ended. */
+  oldDevice: string | null;
+  drainOutcome: string | null;
+  /** Bytes that may have reached the old device and were replayed too (0 after a FIN). */
+  bytesInDoubt: number | null;
+  /** Proxy processes (`--workers`) the run used. */
+  proxyWorkers?: number;
+  /** ms after the request: the new device's first byte of the migrated stream. */
+  newFirstByteMs: number | null;
   /** Bytes Alice still had to send when the migration was requested (0: her side was done). */
   serverBytesLeft: number | null;
   state: string;
@@ -110,7 +119,7 @@ export async function runMigration(from: Access, to: Access, o: RunOptions, full
     const sent = await oldDev.waitFor((e) => e.ev === 'request-sent', 'request', 60_000);
     const t0 = Number(sent.t);
     await sleepUntil(t0 + MIGRATE_AT_MS - 200);
-    const before = await readTcpState(s.topo, 'alice', s.topo.host('proxy').address);
+    const [before, proxyBefore] = await Promise.all([readServerState(s.topo, s.aliceRole, 'before'), readCounters(s.topo, 'proxy')]);
     const accepted = await oldDev.waitFor((e) => e.ev === 'migrate-accepted', 'migration accepted', 60_000);
     const requestSent = Number((await oldDev.waitFor((e) => e.ev === 'migrate-sent', 'migrate sent', 1000)).t);
     const migration = accepted.migration as { id?: string };
@@ -128,7 +137,7 @@ export async function runMigration(from: Access, to: Access, o: RunOptions, full
     const phases = m.phases as Record<string, number>;
     if (phases.resumed === undefined) throw new BenchError(`migration ${String(m.state)}: ${JSON.stringify(m.error ?? m)}`);
     await sleepUntil(phases.resumed + 1000);
-    const after = await readTcpState(s.topo, 'alice', s.topo.host('proxy').address);
+    const [after, proxyAfter] = await Promise.all([readServerState(s.topo, s.aliceRole, 'after'), readCounters(s.topo, 'proxy')]);
 
     let totalMs = NaN;
     let intact = false;
@@ -145,13 +154,16 @@ export async function runMigration(from: Access, to: Access, o: RunOptions, full
     const pushed = s.push.all('pushed')[0] as Event | undefined;
     const rel = Object.fromEntries(Object.entries(m.phases as Record<string, number>).map(([k, v]) => [k, v - requestSent]));
     const headLen = responseHead(o.fileBytes, 0).length;
-    const acked = before.sockets[0]?.bytesAcked;
+    const acked = before.sample?.open ? before.sample.bytesAcked : null;
+    const firstNew = newDev.all('first-byte').find((e) => e.tag === 'attach');
     return {
       label: `${from === 'wlan' ? 'WLAN' : '3G'}→${to === 'wlan' ? 'WLAN' : '3G'}`, from, to, rateKbit: o.rateKbit, background: s.backgroundOpen,
       totalMs, intact, delayMs: phases.resumed - requestSent, phases: rel, pushedMs: pushed ? Number(pushed.t) - requestSent : null,
       bytesCached: Number(m.bytesCached ?? 0), bytesReplayed: Number(m.bytesReplayed ?? 0),
+      oldDevice: (m.oldDevice as string | undefined) ?? null, drainOutcome: (m.drainOutcome as string | undefined) ?? null,
+      bytesInDoubt: (m.bytesInDoubt as number | null | undefined) ?? null, newFirstByteMs: firstNew ? Number(firstNew.t) - requestSent : null,
       bound: migrationLowerBound(linkTimes(from, o.rateKbit), linkTimes(to, o.rateKbit), Number(m.bytesCached ?? 0)),
-      tcp: tcpDelta(before, after), serverBytesLeft: acked === null || acked === undefined ? (before.sockets.length ? null : 0) : Math.max(0, o.fileBytes + headLen - acked),
+      tcp: tcpChange(before, after, proxyBefore, proxyAfter, phases.resumed), serverBytesLeft: acked === null ? 0 : Math.max(0, o.fileBytes + headLen - acked),
       state: String(m.state), fromOffset: Number(m.fromOffset ?? NaN), seamBytes,
     };
   } catch (err) {
@@ -189,4 +201,3 @@ export async function runRangeAlternative(from: Access, to: Access, o: RunOption
   }
 }
 
-export type { TcpState };

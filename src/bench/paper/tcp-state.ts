@@ -1,21 +1,11 @@
 import type { Topology } from '../../netem/topology.js';
+import type { JsonlChild } from './jsonl-child.js';
 
 /**
- * The server's TCP state, read from Alice's kernel (issue 6, "What to measure"): namespace-wide
- * counters from /proc/net/netstat and /proc/net/snmp (Alice's namespace holds only the bench's
- * connection, so they are this connection's), and the per-socket `ss -tin` fields.
+ * The server's TCP state across a migration (issue 6, "What to measure"): namespace-wide counters
+ * from /proc/net/netstat and /proc/net/snmp (Alice's namespace holds only the bench's connection,
+ * so they are this connection's), and Alice's socket's own TCP_INFO, sampled by her process.
  */
-export interface TcpState {
-  /** TcpExt.TCPTimeouts: retransmission timeouts (RTOs). */
-  rtos: number;
-  /** Tcp.RetransSegs: segments retransmitted. */
-  retransSegs: number;
-  /** TcpExt.TCPLossProbes: tail loss probes sent. */
-  lossProbes: number;
-  /** Per socket towards the proxy: `ssthresh` (null while still infinite, as `ss` shows it). */
-  sockets: { ssthresh: number | null; cwnd: number | null; bytesAcked: number | null; retrans: string | null; state: string }[];
-}
-
 /** Parses the `Name: k1 k2 ...` / `Name: v1 v2 ...` line pairs of /proc/net/{snmp,netstat}. */
 export function parseProcNetCounters(text: string): Map<string, number> {
   const out = new Map<string, number>();
@@ -28,55 +18,92 @@ export function parseProcNetCounters(text: string): Map<string, number> {
   return out;
 }
 
-/** Parses `ss -tinH state all` output: a socket line followed by its (indented) info line. */
-export function parseSsInfo(text: string, peer: string): TcpState['sockets'] {
-  const lines = text.split('\n');
-  const sockets: TcpState['sockets'] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (!/^\S/.test(line) || !line.includes(`${peer}:`)) continue;
-    // TIME-WAIT sockets are already closed and print no info line of their own.
-    if (line.startsWith('TIME-WAIT')) continue;
-    const next = lines[i + 1] ?? '';
-    const info = /^\s/.test(next) ? next : '';
-    const num = (re: RegExp): number | null => {
-      const m = re.exec(info);
-      return m ? Number(m[1]) : null;
-    };
-    sockets.push({
-      state: line.split(/\s+/)[0] ?? '',
-      ssthresh: num(/\bssthresh:(\d+)/),
-      cwnd: num(/\bcwnd:(\d+)/),
-      bytesAcked: num(/\bbytes_acked:(\d+)/),
-      retrans: /\bretrans:(\S+)/.exec(info)?.[1] ?? null,
-    });
-  }
-  return sockets;
-}
+/** Counters worth a look when the server retransmits (deltas go into the JSON results). */
+const DIAGNOSTIC_COUNTERS = [
+  'TcpExt.TCPTimeouts', 'TcpExt.TCPLossProbes', 'TcpExt.TCPLossProbeRecovery', 'TcpExt.TCPSpuriousRTOs',
+  'TcpExt.TCPDSACKRecv', 'TcpExt.TCPDSACKUndo', 'TcpExt.TCPFastRetrans', 'TcpExt.TCPSlowStartRetrans',
+  'TcpExt.TCPRcvQDrop', 'TcpExt.PruneCalled', 'TcpExt.RcvPruned', 'TcpExt.OfoPruned', 'TcpExt.TCPOFODrop',
+  'TcpExt.TCPBacklogDrop', 'TcpExt.TCPZeroWindowDrop', 'TcpExt.TCPToZeroWindowAdv', 'TcpExt.TCPFromZeroWindowAdv',
+  'TcpExt.TCPWantZeroWindowAdv', 'TcpExt.TCPDSACKOldSent', 'TcpExt.TCPDSACKOfoSent', 'Tcp.RetransSegs',
+];
 
-export async function readTcpState(topo: Topology, host: string, peer: string): Promise<TcpState> {
-  const [netstat, snmp, ss] = await Promise.all([
+/** Namespace-wide TCP counters of `host` (the diagnostic subset). */
+export async function readCounters(topo: Topology, host: string): Promise<Record<string, number>> {
+  const [netstat, snmp] = await Promise.all([
     topo.exec(host, 'cat', ['/proc/net/netstat']),
     topo.exec(host, 'cat', ['/proc/net/snmp']),
-    topo.exec(host, 'ss', ['-tinH', 'state', 'all']),
   ]);
   const c = new Map([...parseProcNetCounters(netstat.stdout), ...parseProcNetCounters(snmp.stdout)]);
-  return {
-    rtos: c.get('TcpExt.TCPTimeouts') ?? 0,
-    retransSegs: c.get('Tcp.RetransSegs') ?? 0,
-    lossProbes: c.get('TcpExt.TCPLossProbes') ?? 0,
-    sockets: parseSsInfo(ss.stdout, peer),
-  };
+  return Object.fromEntries(DIAGNOSTIC_COUNTERS.map((k) => [k, c.get(k) ?? 0]));
 }
 
-/** What changed across a migration; the issue's target is zero RTOs and an unchanged ssthresh. */
-export function tcpDelta(before: TcpState, after: TcpState): { rtos: number; retransSegs: number; lossProbes: number; ssthreshBefore: number | null; ssthreshAfter: number | null; socketAfter: boolean } {
+export function counterDelta(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of Object.keys(after)) {
+    const d = (after[k] ?? 0) - (before[k] ?? 0);
+    if (d !== 0) out[k.replace(/^TcpExt\./, '')] = d;
+  }
+  return out;
+}
+
+/** What Alice's own process read from her socket's TCP_INFO (alice-server-main.ts). */
+export interface ServerSample {
+  t: number;
+  open: boolean;
+  ssthresh: number | null;
+  cwnd: number;
+  totalRetrans: number;
+  bytesAcked: number;
+  rttUs: number;
+}
+
+export async function readServerSample(alice: JsonlChild, id: string): Promise<ServerSample | null> {
+  alice.send({ op: 'tcp', id });
+  const ev = await alice.waitFor((e) => e.ev === 'tcp' && e.id === id, 'server TCP sample', 10_000);
+  return (ev.sample as ServerSample | null) ?? null;
+}
+
+export interface ServerState {
+  counters: Record<string, number>;
+  sample: ServerSample | null;
+}
+
+export async function readServerState(topo: Topology, alice: JsonlChild, id: string): Promise<ServerState> {
+  const [counters, sample] = await Promise.all([readCounters(topo, 'alice'), readServerSample(alice, id)]);
+  return { counters, sample };
+}
+
+export interface TcpChange {
+  rtos: number;
+  retransSegs: number;
+  lossProbes: number;
+  ssthreshBefore: number | null;
+  ssthreshAfter: number | null;
+  /** Whether the "after" reading is of an open socket (false: the last reading before it closed). */
+  socketAfter: boolean;
+  /** ms between the window reopening and the "after" reading. */
+  afterMs: number | null;
+  /** Every diagnostic counter that changed, at the server and at the proxy. */
+  server: Record<string, number>;
+  proxy: Record<string, number>;
+}
+
+/**
+ * What changed across a migration; the issue's target is zero RTOs and an unchanged ssthresh.
+ * Retransmissions and RTOs come from Alice's namespace counters (it holds only this connection),
+ * ssthresh from her socket's own TCP_INFO, so "after" is never a socket that had already closed.
+ */
+export function tcpChange(before: ServerState, after: ServerState, proxyBefore: Record<string, number>, proxyAfter: Record<string, number>, resumedAt: number): TcpChange {
+  const d = counterDelta(before.counters, after.counters);
   return {
-    socketAfter: after.sockets.length > 0,
-    lossProbes: after.lossProbes - before.lossProbes,
-    rtos: after.rtos - before.rtos,
-    retransSegs: after.retransSegs - before.retransSegs,
-    ssthreshBefore: before.sockets[0]?.ssthresh ?? null,
-    ssthreshAfter: after.sockets[0]?.ssthresh ?? null,
+    rtos: d.TCPTimeouts ?? 0,
+    retransSegs: d['Tcp.RetransSegs'] ?? 0,
+    lossProbes: d.TCPLossProbes ?? 0,
+    ssthreshBefore: before.sample?.ssthresh ?? null,
+    ssthreshAfter: after.sample?.ssthresh ?? null,
+    socketAfter: after.sample?.open ?? false,
+    afterMs: after.sample ? after.sample.t - resumedAt : null,
+    server: d,
+    proxy: counterDelta(proxyBefore, proxyAfter),
   };
 }

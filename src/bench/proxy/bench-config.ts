@@ -14,6 +14,11 @@ export interface ProxyBenchConfig {
   /** Migrations per round. */
   migrations: number;
   migrationRounds: number;
+  /**
+   * The migration's target device sends SOCKS5 greeting, authentication and CONNECT in one write
+   * (one round trip, as the tsmp agent does) rather than one per round trip (as curl does).
+   */
+  migrationPipelined: boolean;
   idleConnections: number;
   /** Threads of the haproxy baseline (the issue: `nbthread 2`). */
   haproxyThreads: number;
@@ -34,6 +39,7 @@ const FULL: Omit<ProxyBenchConfig, 'proxyArgs'> = {
   migrationConnections: 1000,
   migrations: 200,
   migrationRounds: 3,
+  migrationPipelined: true,
   idleConnections: 10_000,
   haproxyThreads: 2,
   timeoutMs: 15_000,

@@ -19,6 +19,17 @@ export async function startSourceServer(opts: { streamChunk: number; streamInter
   return { child, port };
 }
 
+/** Starts the reference pipe relay (`pipe-relay-main.ts`) in front of the source server. */
+export async function startPipeRelay(opts: { backendPort: number; timeoutMs: number }) {
+  const child = new BenchChild({
+    name: 'pipe relay',
+    command: process.execPath,
+    args: [join(HERE, 'pipe-relay-main.js'), '--backend', String(opts.backendPort)],
+  });
+  const port = await child.waitForLine(portOf, 'its port', opts.timeoutMs);
+  return { child, port };
+}
+
 /** Starts the load generator child and waits until it answers. */
 export async function startLoadGenerator(timeoutMs: number) {
   const child = new BenchChild({ name: 'load generator', command: process.execPath, args: [join(HERE, 'load-main.js')] });

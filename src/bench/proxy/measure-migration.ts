@@ -16,6 +16,8 @@ export interface MigrationFigure {
   /** Migrations per round, and rounds. */
   migrations: number;
   rounds: number;
+  /** The target device pipelined its SOCKS5 handshake (one round trip) or not (three). */
+  pipelinedAttach?: boolean;
   failed: number;
   /** Proxy timings: target's TCP connect accepted → first replayed byte written. */
   connectToFirstByteMs: LatencyFigure;
@@ -75,6 +77,7 @@ export async function measureMigration(opts: {
   migrations: number;
   rounds: number;
   timeoutMs: number;
+  pipelinedAttach: boolean;
 }): Promise<MigrationFigure> {
   const proxy = await startTsmpProxy({ dir: opts.dir, extraArgs: opts.proxyArgs, timeoutMs: opts.timeoutMs });
   try {
@@ -90,6 +93,7 @@ export async function measureMigration(opts: {
         migrations: opts.migrations,
         rounds: opts.rounds,
         timeoutMs: opts.timeoutMs,
+        pipelinedAttach: opts.pipelinedAttach,
       },
       // opening the streams, then each migration bounded on its own
       (opts.migrations * opts.rounds + 10) * opts.timeoutMs,
@@ -100,6 +104,7 @@ export async function measureMigration(opts: {
       connectionsOpen: r.connections,
       migrations: opts.migrations,
       rounds: opts.rounds,
+      pipelinedAttach: opts.pipelinedAttach,
       failed: r.failed,
       connectToFirstByteMs: fig((x) => x.connectToFirstByteMs),
       connectToResumeMs: fig((x) => x.connectToResumeMs),

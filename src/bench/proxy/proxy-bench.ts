@@ -9,14 +9,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ProxyBenchConfig } from './bench-config.js';
-import { startLoadGenerator, startSourceServer } from './bench-processes.js';
+import { startLoadGenerator, startPipeRelay, startSourceServer } from './bench-processes.js';
 import { effectiveNofile, stopAllChildren } from './child-process.js';
 import { ensureHaproxy, haproxyMaxconn, startHaproxy } from './haproxy.js';
-import { measureBulk, measureRate, type RelayFigure } from './measure-relay.js';
+import { measureBulk, measureRate, type PerPath, type RelayFigure } from './measure-relay.js';
 import { measureMigration, type MigrationFigure } from './measure-migration.js';
 import { measureRss } from './measure-rss.js';
 import { evaluateTargets, type TargetCheck } from './targets-check.js';
-import type { Target, TargetKind } from './targets.js';
+import type { Target } from './targets.js';
 import { BENCH_DEVICES, BENCH_UID, startTsmpProxy } from './tsmp-proxy.js';
 
 /** A figure that could not be measured keeps its place in the report with the reason. */
@@ -73,10 +73,12 @@ export async function runProxyBench(config: ProxyBenchConfig): Promise<ProxyBenc
     const source = await startSourceServer({ streamChunk: 1024, streamIntervalMs: 100, timeoutMs: t });
     const { rpc: load } = await startLoadGenerator(t);
     const haproxy = await startHaproxy({ backendPort: source.port, threads: config.haproxyThreads, dir, timeoutMs: t, maxconn });
+    const pipe = await startPipeRelay({ backendPort: source.port, timeoutMs: t });
     const tsmp = await startTsmpProxy({ dir, extraArgs: config.proxyArgs, timeoutMs: t });
-    const targets: Record<TargetKind, Target> = {
+    const targets: PerPath<Target> = {
       direct: { kind: 'direct', port: source.port },
       haproxy: { kind: 'haproxy', port: haproxy.port },
+      pipe: { kind: 'pipe', port: pipe.port },
       tsmp: { kind: 'tsmp', port: tsmp.port, user: `phone.${BENCH_UID}`, pass: BENCH_DEVICES.phone, host: '127.0.0.1', destPort: source.port },
     };
     const ctx = { load, targets, repeats: config.repeats, timeoutMs: t };
@@ -90,12 +92,12 @@ export async function runProxyBench(config: ProxyBenchConfig): Promise<ProxyBenc
     const connectionRate = await attempt('connections per second', () =>
       measureRate(ctx, { concurrency: config.rateConcurrency, durationMs: config.rateDurationMs }),
     );
-    await Promise.all([haproxy.child.stop(), tsmp.child.stop()]);
+    await Promise.all([haproxy.child.stop(), pipe.child.stop(), tsmp.child.stop()]);
 
     const migration = await attempt(`migration latency, ${config.migrationRounds} × ${config.migrations} migrations with ${config.migrationConnections} connections open`, () =>
       measureMigration({
         load, dir, proxyArgs: config.proxyArgs, sourcePort: source.port, connections: config.migrationConnections,
-        migrations: config.migrations, rounds: config.migrationRounds, timeoutMs: t,
+        migrations: config.migrations, rounds: config.migrationRounds, timeoutMs: t, pipelinedAttach: config.migrationPipelined,
       }),
     );
     const rss = await attempt(`RSS per idle connection at up to ${config.idleConnections} connections (fd limit ${nofile})`, () =>

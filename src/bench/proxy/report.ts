@@ -14,6 +14,7 @@ function table(rows: string[][]): string {
 function relayRow(name: string, fig: Maybe<RelayFigure> | undefined, show: (x: number) => string): string[] {
   if (!fig) return [name, 'not measured'];
   if (!ok(fig)) return [name, 'error (below)'];
+  const pipe = fig.median.pipe;
   return [
     name,
     show(fig.median.direct),
@@ -21,6 +22,7 @@ function relayRow(name: string, fig: Maybe<RelayFigure> | undefined, show: (x: n
     show(fig.median.tsmp),
     `${fmt(fig.ratioToHaproxy.tsmp, 2)}× (paired ${fmt(fig.pairedRatioTsmp, 2)}×)`,
     `${fmt(fig.ratioToHaproxy.direct, 2)}×`,
+    pipe === undefined ? '' : `${show(pipe)} (${fmt(fig.ratioToHaproxy.pipe ?? NaN, 2)}×)`,
   ];
 }
 
@@ -28,7 +30,7 @@ function migrationRows(m: Maybe<MigrationFigure>): string[][] {
   if (!ok(m)) return [['migration', 'error (below)']];
   const d = (x: { medianP50: number; medianP99: number }) => `p50 ${fmt(x.medianP50, 2)} / p99 ${fmt(x.medianP99, 2)} ms`;
   return [
-    [`migration (${m.rounds}×${m.migrations}, ${m.connectionsOpen} open): connect → first replayed byte`, '', '', d(m.connectToFirstByteMs)],
+    [`migration (${m.rounds}×${m.migrations}, ${m.connectionsOpen} open, SOCKS5 ${m.pipelinedAttach ? 'pipelined: 1 round trip' : '3 round trips'}): connect → first replayed byte`, '', '', d(m.connectToFirstByteMs)],
     ['migration: connect → server read again', '', '', d(m.connectToResumeMs)],
     ['migration: of which the proxy cutover (attach → read again)', '', '', d(m.attachToResumeMs)],
     ['migration: migrate request → server read again', '', '', d(m.requestToResumeMs)],
@@ -38,7 +40,7 @@ function migrationRows(m: Maybe<MigrationFigure>): string[][] {
 /** The table `npm run bench` prints: absolute figures (medians) and ratios to haproxy. */
 export function formatProxyReport(r: ProxyBenchResult): string {
   const c = r.config;
-  const rows: string[][] = [['figure', 'direct', 'haproxy', 'tsmp', 'tsmp/haproxy', 'direct/haproxy']];
+  const rows: string[][] = [['figure', 'direct', 'haproxy', 'tsmp', 'tsmp/haproxy', 'direct/haproxy', 'pipe relay (reference)']];
   for (const n of c.bulkConnections) {
     rows.push(relayRow(`bulk, ${n} connection${n === 1 ? '' : 's'} (MB/s)`, r.throughput[String(n)], mb));
   }
@@ -57,6 +59,8 @@ export function formatProxyReport(r: ProxyBenchResult): string {
     `tsmp: node dist/cli/main.js ${r.tsmp.command.join(' ')}${c.proxyArgs.length ? `   (extra proxy args: ${c.proxyArgs.join(' ')})` : '   (no extra proxy args)'}`,
     '',
     table(rows),
+    '',
+    'pipe relay (reference): a plain Node socket.pipe relay, one process; not a target, it shows what Node itself costs here.',
   ];
   const errors = [
     ...Object.entries(r.throughput).map(([n, f]) => [`bulk ${n}`, f] as const),
@@ -72,7 +76,9 @@ export function formatProxyReport(r: ProxyBenchResult): string {
   }
   if (ok(r.connectionRate) && r.connectionRate.errors) {
     const e = r.connectionRate.errors;
-    if (e.direct + e.haproxy + e.tsmp > 0) lines.push(`connection errors: direct ${e.direct}, haproxy ${e.haproxy}, tsmp ${e.tsmp}`);
+    if (e.direct + e.haproxy + e.tsmp + (e.pipe ?? 0) > 0) {
+      lines.push(`connection errors: direct ${e.direct}, haproxy ${e.haproxy}, tsmp ${e.tsmp}, pipe relay ${e.pipe ?? 0}`);
+    }
   }
   for (const n of c.bulkConnections) {
     const f = r.throughput[String(n)];

@@ -14,6 +14,7 @@ import { wireNameServer } from '../../proxy/auth/nameserver-wiring.js';
 import { Proxy } from '../../proxy/proxy.js';
 import { PROXY_DEFAULTS } from '../../proxy/proxy-options.js';
 import { parseByteSize, parseDuration } from '../parse-units.js';
+import { loadPoolFileForProxy, parsePoolAddressList, validateMtcpOptions } from '../../proxy/upstream/mtcp-pools.js';
 
 interface ProxyCliOptions {
   listen: string;
@@ -32,7 +33,13 @@ interface ProxyCliOptions {
   keepalive: string;
   workers: string;
   drainWait: string;
+  mtcpPool: string[];
+  mtcpPoolFile: string[];
+  mtcpPolicyFraction?: string;
+  mtcpSilenceTimeout: string;
 }
+
+const collectRepeated = (value: string, previous: string[]): string[] => [...previous, value];
 
 /** Registers `tsmp proxy`. */
 export function registerProxyCommands(program: Command): void {
@@ -54,7 +61,11 @@ export function registerProxyCommands(program: Command): void {
     .option('--connect-timeout <duration>', 'bound on reaching a destination', '10s')
     .option('--keepalive <duration>', 'TCP keepalive idle time on device sockets', '30s')
     .option('--workers <n>', 'processes sharing the port (one per core is a good start)', '1')
-    .option('--drain-wait <duration>', 'how long an attach waits for the old device to acknowledge all it was sent', '100ms')
+    .option('--drain-wait <duration>', 'an attach waits for the old device while it keeps acknowledging; cut after this long without progress (or 2 RTTs)', '100ms')
+    .option('--mtcp-pool <host:port,...>', 'an M-TCP pool by its member addresses; CONNECTs to them use M-TCP (repeatable, one pool each)', collectRepeated, [])
+    .option('--mtcp-pool-file <file>', 'an M-TCP pool file (the servers\' format; only member addresses are used) (repeatable)', collectRepeated, [])
+    .option('--mtcp-policy-fraction <f>', 'migrate an M-TCP server end when its throughput falls below f × the best seen (0 < f < 1; off by default)')
+    .option('--mtcp-silence-timeout <duration>', 'an M-TCP member silent this long (no byte, no heartbeat) counts as failed; 0 = never', '3s')
     .action(async (opts: ProxyCliOptions) => {
       const logger = createLogger('proxy');
       const authenticator = await buildAuthenticator(opts);
@@ -73,6 +84,7 @@ export function registerProxyCommands(program: Command): void {
         connectTimeoutMs: parseDuration(opts.connectTimeout),
         keepaliveMs: parseDuration(opts.keepalive),
         drainWaitMs: parseDuration(opts.drainWait),
+        ...mtcpOptions(opts),
       };
       const onStop = (close: () => Promise<void>) => {
         const stop = () => void close().then(() => process.exit(0));
@@ -115,6 +127,27 @@ async function buildAuthenticator(opts: ProxyCliOptions): Promise<DeviceAuthenti
   }
   // There is no unauthenticated mode (issue 2, "Bad input and security").
   throw new ConfigError('the proxy needs --users FILE or --nameserver URL to authenticate devices');
+}
+
+/** `--mtcp-pool*` to `ProxyOptions.mtcp` (absent when no pool is configured). */
+export function mtcpOptions(opts: Pick<ProxyCliOptions, 'mtcpPool' | 'mtcpPoolFile' | 'mtcpPolicyFraction' | 'mtcpSilenceTimeout'>): Pick<ProxyOptions, 'mtcp'> {
+  const pools = [...opts.mtcpPool.map(parsePoolAddressList), ...opts.mtcpPoolFile.map(loadPoolFileForProxy)];
+  if (pools.length === 0) {
+    if (opts.mtcpPolicyFraction !== undefined) throw new ConfigError('--mtcp-policy-fraction needs --mtcp-pool or --mtcp-pool-file');
+    return {};
+  }
+  let policyFraction: number | undefined;
+  if (opts.mtcpPolicyFraction !== undefined) {
+    policyFraction = Number(opts.mtcpPolicyFraction);
+    if (!(policyFraction > 0 && policyFraction < 1)) throw new ConfigError(`--mtcp-policy-fraction must be between 0 and 1, got "${opts.mtcpPolicyFraction}"`);
+  }
+  return {
+    mtcp: validateMtcpOptions({
+      pools,
+      silenceTimeoutMs: parseDuration(opts.mtcpSilenceTimeout),
+      ...(policyFraction !== undefined ? { policyFraction } : {}),
+    }),
+  };
 }
 
 function readTls(opts: ProxyCliOptions): { cert: Buffer; key: Buffer } {

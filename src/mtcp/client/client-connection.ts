@@ -139,10 +139,12 @@ export class MtcpClientConnection extends Duplex {
     this.emit('migration', record);
     // Detach first: from here on `received` cannot move, so it is exactly what we ask to resume from.
     this.dropSocket();
+    const detachedPerf = performance.now();
     record.phases.detached = Date.now();
     record.outOffset = this.received;
     const candidates = migrationCandidates(this.members, this.member, to, trigger, this.opts.maxAttempts);
-    this.inflight = runMigration(record, candidates, (address) => this.resumeAt(address)).then(
+    const retry = { retryDelayMs: this.opts.retryDelayMs, maxRetryDelayMs: this.opts.maxRetryDelayMs, aborted: () => this.state === 'closed', detachedPerf };
+    this.inflight = runMigration(record, candidates, (address) => this.resumeAt(address), retry).then(
       (r) => {
         this.inflight = undefined;
         this.emit('migrated', r);
@@ -162,6 +164,11 @@ export class MtcpClientConnection extends Duplex {
     const hello = { mode: 'resume' as const, cid: this.cid, cert: this.cert, from: this.member, out: this.received, in: this.input.end, inHeld: this.input.start, epoch: ++this.epoch };
     const r = await handshake(address, hello, this.opts.handshakeTimeoutMs, this.opts.maxFrameBytes);
     const resumed = r.reply as Resumed;
+    if (this.state === 'closed') {
+      // Destroyed while the hello was under way: the member's orphan retention cleans up.
+      r.socket.destroy();
+      throw new MtcpError(MtcpErrorCode.CLOSED, 'connection destroyed during the migration');
+    }
     if (resumed.inFrom < this.input.start || resumed.inFrom > this.input.end) {
       r.socket.destroy();
       throw new MtcpError(MtcpErrorCode.REPLAY_GAP, `member wants input from ${resumed.inFrom}, held ${this.input.start}..${this.input.end}`);
@@ -170,10 +177,13 @@ export class MtcpClientConnection extends Duplex {
     rec.transfer = resumed.transfer;
     rec.bytesReplayed = this.input.end - resumed.inFrom;
     this.adopt(resumed);
-    this.install(r);
-    // Replay the input the new member lacks, then the end of input if we had sent it.
-    this.sendInput(this.input.slice(resumed.inFrom));
-    if (this.localEnded) this.socket?.write(encodeFrame(FrameType.END));
+    // Replay the input the new member lacks, then the end of input if we had sent it, before any
+    // frame of the new member reaches the application: output that came in behind RESUMED may
+    // make the application write at once, and that input must follow the replay, not precede it.
+    this.install(r, () => {
+      this.sendInput(this.input.slice(resumed.inFrom));
+      if (this.localEnded) this.socket?.write(encodeFrame(FrameType.END));
+    });
     return r;
   }
 
@@ -184,7 +194,12 @@ export class MtcpClientConnection extends Duplex {
     this.certExpiresAt = w.certExpiresAt;
   }
 
-  private install(r: HandshakeResult<Welcome | Resumed>): void {
+  /**
+   * Makes the handshake's socket the connection's. `beforeFrames` runs once the socket is current
+   * and before the frames that arrived with the reply are handled (they may reach the application,
+   * which may write synchronously).
+   */
+  private install(r: HandshakeResult<Welcome | Resumed>, beforeFrames?: () => void): void {
     this.socket = r.socket;
     this.decoder = r.decoder;
     this.state = 'established';
@@ -194,7 +209,8 @@ export class MtcpClientConnection extends Duplex {
     s.on('data', (chunk: Buffer) => this.onSocketData(s, chunk));
     s.on('error', () => {});
     s.on('close', () => this.onSocketLost(s));
-    for (const f of r.rest) this.onFrame(f);
+    beforeFrames?.();
+    for (const f of r.rest) if (s === this.socket) this.onFrame(f);
     if (!this.userPaused && !this.pushFull) s.resume();
   }
 

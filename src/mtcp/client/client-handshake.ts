@@ -14,12 +14,20 @@ import { parseControl, rejectSchema, resumedSchema, welcomeSchema, type Hello, t
  */
 export const HANDSHAKE_STATES = { CONNECTING: 'connecting', AWAITING_REPLY: 'awaiting-reply', DONE: 'done', FAILED: 'failed' } as const;
 
+/**
+ * How the client decodes the member's frames: DATA in pieces as they arrive (no reassembly copy,
+ * wire/frame-codec.ts). Mutable only so the benchmark can measure both ways in one run.
+ */
+export const clientDecoderTuning = { streamData: true };
+
 export interface HandshakeResult<T> {
   socket: Socket;
   decoder: FrameDecoder;
   reply: T;
   rest: Frame[];
   connectedAt: number;
+  /** `performance.now()` at TCP connect (sub-millisecond timings). */
+  connectedPerf: number;
 }
 
 export function handshake(address: string, hello: Hello, timeoutMs: number, maxFrameBytes: number): Promise<HandshakeResult<Welcome | Resumed>> {
@@ -27,7 +35,8 @@ export function handshake(address: string, hello: Hello, timeoutMs: number, maxF
   return new Promise((resolve, reject) => {
     let state: (typeof HANDSHAKE_STATES)[keyof typeof HANDSHAKE_STATES] = HANDSHAKE_STATES.CONNECTING;
     let connectedAt = 0;
-    const decoder = new FrameDecoder(maxFrameBytes);
+    let connectedPerf = 0;
+    const decoder = new FrameDecoder(maxFrameBytes, { streamData: clientDecoderTuning.streamData });
     const socket = connect({ host, port });
     socket.setNoDelay(true);
     const fail = (err: Error): void => {
@@ -40,6 +49,7 @@ export function handshake(address: string, hello: Hello, timeoutMs: number, maxF
     const timer = setTimeout(() => fail(new TimeoutError(`M-TCP hello to ${address}`, timeoutMs)), timeoutMs);
     socket.once('connect', () => {
       connectedAt = Date.now();
+      connectedPerf = performance.now();
       state = HANDSHAKE_STATES.AWAITING_REPLY;
       socket.write(Buffer.concat([PREAMBLE, encodeJsonFrame(FrameType.HELLO, hello)]));
     });
@@ -69,7 +79,7 @@ export function handshake(address: string, hello: Hello, timeoutMs: number, maxF
         socket.removeAllListeners('close');
         socket.removeAllListeners('error');
         socket.pause();
-        resolve({ socket, decoder, reply, rest, connectedAt });
+        resolve({ socket, decoder, reply, rest, connectedAt, connectedPerf });
       } catch (err) {
         fail(err as Error);
       }

@@ -16,6 +16,13 @@ export interface MtcpClientOptions {
   autoMigrate?: boolean;
   /** Members tried per migration before giving up. @default 2 × pool size */
   maxAttempts?: number;
+  /**
+   * Pause before trying the pool's members a second time in one migration (the first round goes
+   * without pause); doubled each further round, at most `maxRetryDelayMs`. @default 100
+   */
+  retryDelayMs?: number;
+  /** @default 1000 */
+  maxRetryDelayMs?: number;
   /** An ACK goes out after this many received bytes... @default 65536 */
   ackBytes?: number;
   /** ...or this long after the first unacknowledged byte. @default 20 */
@@ -35,6 +42,8 @@ export const CLIENT_DEFAULTS = {
   handshakeTimeoutMs: 3000,
   silenceTimeoutMs: 3000,
   autoMigrate: true,
+  retryDelayMs: 100,
+  maxRetryDelayMs: 1000,
   ackBytes: 64 * 1024,
   ackDelayMs: 20,
   inputLimit: 8 << 20,
@@ -50,6 +59,6 @@ export function resolveClientOptions(o: MtcpClientOptions): ResolvedClientOption
   for (const k of ['handshakeTimeoutMs', 'ackBytes', 'inputLimit', 'maxFrameBytes', 'readHighWaterMark'] as const) {
     if (!(r[k] > 0)) throw new ConfigError(`mtcp client option ${k} must be positive`);
   }
-  if (r.silenceTimeoutMs < 0 || r.ackDelayMs < 0) throw new ConfigError('mtcp client timeouts must not be negative');
+  if (r.silenceTimeoutMs < 0 || r.ackDelayMs < 0 || r.retryDelayMs < 0 || r.maxRetryDelayMs < 0) throw new ConfigError('mtcp client timeouts must not be negative');
   return r;
 }

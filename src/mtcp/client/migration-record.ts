@@ -33,7 +33,7 @@ export interface ServerMigrationRecord {
   };
   /** State transfer as measured by the new member, and how the state got there. */
   transfer?: { source: 'local' | 'peer' | 'store'; ms: number };
-  /** ms from detach to TCP connected, and to RESUMED (includes the transfer). */
+  /** ms (to the µs) from detach to TCP connected, and to RESUMED (includes the transfer). */
   timings: { reconnectMs?: number; resumeMs?: number; totalMs?: number };
   /** Output offset the stream resumed at (bytes the client already had). */
   outOffset: number;

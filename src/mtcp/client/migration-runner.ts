@@ -23,17 +23,45 @@ export function migrationCandidates(members: PoolMemberInfo[], current: string, 
   return out;
 }
 
+export interface RetryOptions {
+  /**
+   * Pause before the second round of candidates; doubled each further round, capped at
+   * `maxRetryDelayMs`. The first round (each distinct member once) goes without pause, so a
+   * migration costs one reconnect when the first member takes it.
+   */
+  retryDelayMs: number;
+  maxRetryDelayMs: number;
+  /** True once the connection is gone: stop trying. */
+  aborted?: () => boolean;
+  /** `performance.now()` at detach: timings are then measured to the microsecond. */
+  detachedPerf?: number;
+}
+
+/** Pause before attempt `i` (0-based) when a round has `roundSize` members. */
+export function retryDelay(i: number, roundSize: number, o: RetryOptions): number {
+  const round = Math.floor(i / Math.max(1, roundSize));
+  if (i === 0 || i % Math.max(1, roundSize) !== 0 || o.retryDelayMs <= 0) return 0;
+  return Math.min(o.maxRetryDelayMs, o.retryDelayMs * 2 ** (round - 1));
+}
+
 /**
- * Tries each candidate in turn with `resume` until one accepts. Fills in the record's phases and
- * timings as it goes (M-TCP paper: migration = reconnect + state transfer).
+ * Tries each candidate in turn with `resume` until one accepts, pausing between rounds (a member
+ * that is restarting refuses at once; trying it again a few ms later would only burn the
+ * attempts). Fills in the record's phases and timings as it goes (M-TCP paper: migration =
+ * reconnect + state transfer).
  */
 export async function runMigration(
   record: ServerMigrationRecord,
   candidates: PoolMemberInfo[],
-  resume: (address: string) => Promise<{ connectedAt: number; reply: { member: string } }>,
+  resume: (address: string) => Promise<{ connectedAt: number; connectedPerf?: number; reply: { member: string } }>,
+  retry: RetryOptions = { retryDelayMs: 0, maxRetryDelayMs: 0 },
 ): Promise<ServerMigrationRecord> {
   const detached = record.phases.detached ?? Date.now();
-  for (const m of candidates) {
+  const roundSize = new Set(candidates.map((m) => m.id)).size;
+  for (const [i, m] of candidates.entries()) {
+    const pause = retryDelay(i, roundSize, retry);
+    if (pause > 0) await new Promise((r) => setTimeout(r, pause));
+    if (retry.aborted?.()) break;
     record.state = 'connecting';
     try {
       const r = await resume(m.address);
@@ -43,11 +71,12 @@ export async function runMigration(
       record.phases.resumed = Date.now();
       record.phases.done = record.phases.resumed;
       record.state = 'done';
-      record.timings = {
-        reconnectMs: r.connectedAt - detached,
-        resumeMs: record.phases.resumed - detached,
-        totalMs: record.phases.done - record.phases.requested,
-      };
+      const d = retry.detachedPerf;
+      const ms = (x: number): number => Math.round(x * 1000) / 1000;
+      record.timings =
+        d !== undefined && r.connectedPerf !== undefined
+          ? { reconnectMs: ms(r.connectedPerf - d), resumeMs: ms(performance.now() - d), totalMs: ms(performance.now() - d + (detached - record.phases.requested)) }
+          : { reconnectMs: r.connectedAt - detached, resumeMs: record.phases.resumed - detached, totalMs: record.phases.done - record.phases.requested };
       return record;
     } catch (err) {
       const code = err instanceof MtcpError ? err.code : ((err as NodeJS.ErrnoException).code ?? 'ERR_MTCP_MIGRATION_FAILED');

@@ -29,6 +29,10 @@ export interface SessionContext {
   store: SnapshotStore;
   limits: SessionLimits;
   logger: Logger;
+  /** A failed save is tried again (with the newest snapshot) after this long. */
+  saveRetryMs: number;
+  /** Eager saves of one connection are at least this far apart. */
+  saveIntervalMs: number;
   /** Called once when the session is gone, so the server forgets it. */
   onGone(reason: SessionCloseReason): void;
 }
@@ -65,6 +69,8 @@ export class MigratorySession extends EventEmitter implements MtcpSession {
   private savePending = false;
   private committed = -1;
   private firstSave: Promise<void> | undefined;
+  private saveTimer: NodeJS.Timeout | undefined;
+  private lastSaveAt = 0;
   private wantDrain = false;
 
   /**
@@ -212,6 +218,25 @@ export class MigratorySession extends EventEmitter implements MtcpSession {
     if (this.committed >= 0) transport.send(encodeOffsetFrame(FrameType.COMMIT, this.committed));
   }
 
+  /**
+   * Whether this incarnation can take back a client that has received output up to `clientOut`
+   * and still holds input from `inHeld` (a resume at the member that holds the connection). It
+   * cannot when the connection went on elsewhere meanwhile (this incarnation is stale): the
+   * client then has output this one never wrote, or dropped input this one never received.
+   */
+  canServe(clientOut: number, inHeld: number): boolean {
+    return !this.closed && clientOut >= this.out.start && clientOut <= this.out.end && inHeld <= this.received;
+  }
+
+  /**
+   * A client comes back to this incarnation with output up to `clientOut`: everything before it
+   * is confirmed, so the output window restarts there (resending from the last ACK would deliver
+   * twice what the client received after it).
+   */
+  rebase(clientOut: number): void {
+    this.acknowledge(clientOut);
+  }
+
   /** The client's socket is gone; the session waits for a resume (or its retention to run out). */
   detach(): void {
     this.transport?.close(false);
@@ -223,15 +248,9 @@ export class MigratorySession extends EventEmitter implements MtcpSession {
       case FrameType.DATA:
         this.receive(frame.payload);
         break;
-      case FrameType.ACK: {
-        this.out.trimTo(decodeOffset(frame.payload));
-        if (this.wantDrain && this.out.length < this.ctx.limits.outputHighWater) {
-          this.wantDrain = false;
-          this.emit('drain');
-        }
-        this.maybeFinish();
+      case FrameType.ACK:
+        this.acknowledge(decodeOffset(frame.payload));
         break;
-      }
       case FrameType.END:
         this.inputEnded = true;
         this.flushInput();
@@ -239,6 +258,15 @@ export class MigratorySession extends EventEmitter implements MtcpSession {
       default:
         this.fail(new Error(`unexpected frame 0x${frame.type.toString(16)} from client`));
     }
+  }
+
+  private acknowledge(offset: number): void {
+    this.out.trimTo(offset);
+    if (this.wantDrain && this.out.length < this.ctx.limits.outputHighWater) {
+      this.wantDrain = false;
+      this.emit('drain');
+    }
+    this.maybeFinish();
   }
 
   /** Lazy transfer: hand the newest record and the input since it to another member, and stop. */
@@ -276,16 +304,21 @@ export class MigratorySession extends EventEmitter implements MtcpSession {
 
   /**
    * Lazy store: the snapshot stays here until a fetch; the client may drop input at once.
-   * Eager store: one save in flight at a time, the newest snapshot next; COMMIT only once the
-   * store holds it, so the client never drops input that a dead member's successor would need.
+   * Eager store: one save in flight at a time, the newest snapshot next, saves at least
+   * `saveIntervalMs` apart (each carries the unacknowledged output, so a fast stream that
+   * snapshots every chunk would otherwise push many times its own bytes); COMMIT only once the
+   * store holds a record, so the client never drops input that a dead member's successor needs.
    */
   private save(): void {
     if (!this.ctx.store.eager) return this.commit(this.snap.in);
-    if (this.saving) {
+    if (this.saving || this.saveTimer) {
       this.savePending = true;
       return;
     }
+    const wait = this.lastSaveAt + this.ctx.saveIntervalMs - Date.now();
+    if (wait > 0) return this.saveLater(wait);
     this.saving = true;
+    this.lastSaveAt = Date.now();
     const record = this.latestRecord;
     const saving = this.ctx.store.save(record);
     this.firstSave ??= saving.catch(() => {});
@@ -298,10 +331,24 @@ export class MigratorySession extends EventEmitter implements MtcpSession {
     );
   }
 
+  /** Saves the newest snapshot after `ms` (snapshots taken meanwhile only replace it). */
+  private saveLater(ms: number): void {
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = undefined;
+      this.savePending = false;
+      this.save();
+    }, ms);
+    this.saveTimer.unref();
+  }
+
   private saved(record: SnapshotRecord | undefined): void {
     this.saving = false;
-    if (record) this.commit(record.in);
-    if (this.savePending && !this.closed) {
+    if (this.closed) return;
+    // Not stored (e.g. every other member was down): no COMMIT, and the newest snapshot is saved
+    // again shortly, so a member that comes back gets it without waiting for new output.
+    if (!record) return this.saveLater(this.ctx.saveRetryMs);
+    this.commit(record.in);
+    if (this.savePending) {
       this.savePending = false;
       this.save();
     }
@@ -326,6 +373,8 @@ export class MigratorySession extends EventEmitter implements MtcpSession {
   private finish(reason: SessionCloseReason): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
     this.transport?.close(reason === 'finished');
     this.transport = undefined;
     if (reason === 'finished' || reason === 'destroyed' || reason === 'error') {

@@ -40,7 +40,9 @@ export interface ResumeEvent {
 /**
  * A member of a migratory server pool (issue 5, "Server kit"). Accepts plain TCP clients and
  * M-TCP clients on one port; an M-TCP hello is `new`, `resume` (with a certificate) or `peer`
- * (another member: eager pushes and lazy fetches). Emits `session`, `resumed`, `rejected`.
+ * (another member: eager pushes and lazy fetches). Emits `session`, `resumed`, `rejected`, and
+ * `invalid-snapshot` (`{cid, where, code, message}`: a stored record that failed its seal or
+ * binding; it is never imported).
  */
 export class MtcpServer extends EventEmitter {
   readonly opts: ResolvedServerOptions;
@@ -183,6 +185,7 @@ export class MtcpServer extends EventEmitter {
           store: this.store,
           release: (cid, requester, epoch) => this.releaseForFetch(cid, requester, epoch),
           movedTo: (cid) => this.moved.get(cid),
+          onPeer: (member) => this.peers.markUp(member),
         });
       case 'new':
         return this.startNew(socket, decoder, rest);
@@ -204,6 +207,8 @@ export class MtcpServer extends EventEmitter {
         inputLogLimit: this.opts.inputLogLimit,
       },
       logger: this.logger,
+      saveRetryMs: this.opts.saveRetryMs,
+      saveIntervalMs: this.opts.saveIntervalMs,
       onGone: (reason) => this.forget(cid, reason),
     };
   }
@@ -233,16 +238,39 @@ export class MtcpServer extends EventEmitter {
     let session = this.sessions.get(hello.cid);
     let source: ResumeEvent['source'] = 'local';
     if (session) {
-      // The client comes back to the member that holds it (a reconnect, or a rolled-back migration).
       if (hello.epoch <= session.epoch) throw new MtcpError(MtcpErrorCode.STALE, `connection is held by a newer resume (${session.epoch} ≥ ${hello.epoch})`);
+      if (!session.canServe(hello.out, hello.inHeld)) {
+        // A stale incarnation: the connection went on at another member (which loaded it from the
+        // store while this one was unreachable). Drop it and load the state like any member.
+        this.cancelOrphanTimer(hello.cid);
+        session.halt();
+        session = undefined;
+      }
+    }
+    if (session) {
+      // The client comes back to the member that holds it (a reconnect, or a rolled-back migration).
       this.cancelOrphanTimer(hello.cid);
       session.detach();
       session.epoch = hello.epoch;
-      if (hello.inHeld > session.bytesReceived) throw new MtcpError(MtcpErrorCode.REPLAY_GAP, 'client no longer holds input this member needs');
+      session.rebase(hello.out);
     } else {
       // If this member handed the connection over earlier, ask the member it went to.
       const from = this.moved.get(hello.cid) ?? hello.from;
-      const loaded = await loadResumeState({ cid: hello.cid, epoch: hello.epoch, from, self: this.opts.id, snapshotKey: this.keys.snapshot, store: this.store, peers: this.peers, fetchTimeoutMs: this.opts.fetchTimeoutMs });
+      const loaded = await loadResumeState({
+        cid: hello.cid,
+        epoch: hello.epoch,
+        from,
+        self: this.opts.id,
+        snapshotKey: this.keys.snapshot,
+        store: this.store,
+        peers: this.peers,
+        fetchTimeoutMs: this.opts.fetchTimeoutMs,
+        replicaTimeoutMs: this.opts.pushTimeoutMs,
+        onInvalid: (where, err) => {
+          this.logger.warn({ cid: hello.cid, where, code: err.code, message: err.message }, 'snapshot record refused');
+          this.emit('invalid-snapshot', { cid: hello.cid, where, code: err.code, message: err.message });
+        },
+      });
       if (socket.destroyed) return;
       const { record } = loaded;
       const log = loaded.log.subarray(0, Math.max(0, hello.in - record.in));

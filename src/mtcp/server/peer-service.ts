@@ -21,11 +21,14 @@ export interface PeerServiceDeps {
   release(cid: string, requester: string, epoch: number): { record: unknown; log: Buffer } | undefined;
   /** Where this member handed the connection over to, if it did (a forwarding pointer). */
   movedTo(cid: string): string | undefined;
+  /** A member proved who it is: it is up (clears a fail-fast mark on our link to it). */
+  onPeer?(member: string): void;
 }
 
 /**
  * The member side of a peer link: authenticates the hello (HMAC with the pool's peer key), then
- * answers push (eager: keep a replica), fetch (lazy: give up the connection) and drop.
+ * answers push (eager: keep a replica), fetch (lazy: give up the connection), load (eager, the
+ * owner is gone: read the replica) and drop.
  */
 export function servePeer(socket: Socket, decoder: FrameDecoder, hello: Extract<Hello, { mode: 'peer' }>, rest: Frame[], deps: PeerServiceDeps): void {
   if (!deps.pool.members.some((m) => m.id === hello.member)) throw new MtcpError(MtcpErrorCode.PEER_AUTH, `unknown member ${hello.member}`);
@@ -33,6 +36,7 @@ export function servePeer(socket: Socket, decoder: FrameDecoder, hello: Extract<
   if (!macMatches(hmac(deps.peerKey, 'peer', hello.member, String(hello.ts), hello.nonce), hello.mac)) {
     throw new MtcpError(MtcpErrorCode.PEER_AUTH, 'peer hello does not verify');
   }
+  deps.onPeer?.(hello.member);
   const answer = (res: PeerResponse): void => {
     if (!socket.destroyed) socket.write(encodeJsonFrame(FrameType.PEER_RESPONSE, res));
   };
@@ -76,8 +80,13 @@ async function serve(req: PeerRequest, deps: PeerServiceDeps, requester: string)
       const moved = deps.movedTo(req.cid);
       if (moved !== undefined && moved !== requester) return { rid: req.rid, ok: false, movedTo: moved, error: { code: 'ERR_MTCP_MOVED', message: `connection moved to ${moved}` } };
       const stored = await deps.store.load(req.cid);
-      if (stored !== undefined) return { rid: req.rid, ok: true, record: stored, log: '' };
+      if (stored !== undefined) return { rid: req.rid, ok: true, record: stored, log: '', replica: true };
       return { rid: req.rid, ok: false, error: { code: MtcpErrorCode.STATE_UNAVAILABLE, message: 'connection not known here' } };
+    }
+    case 'load': {
+      const stored = await deps.store.load(req.cid);
+      if (stored !== undefined) return { rid: req.rid, ok: true, record: stored };
+      return { rid: req.rid, ok: false, error: { code: MtcpErrorCode.STATE_UNAVAILABLE, message: 'no replica here' } };
     }
     case 'drop': {
       if (deps.store instanceof PushSnapshotStore) deps.store.dropReplica(req.cid);

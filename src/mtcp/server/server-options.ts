@@ -35,6 +35,19 @@ export interface MtcpServerOptions {
   fetchTimeoutMs?: number;
   /** Bound on an eager push to one peer. @default 1000 */
   pushTimeoutMs?: number;
+  /**
+   * A snapshot save that failed (eager stores: no other member acknowledged it, or Redis did not
+   * answer) is tried again, with the newest snapshot, after this long. @default 100
+   */
+  saveRetryMs?: number;
+  /**
+   * Eager stores: saves of one connection's snapshots are at least this far apart; snapshots
+   * taken in between only replace the one waiting (the newest is saved when the interval ends).
+   * Each save carries the unacknowledged output, so this bounds the push/Redis traffic of a fast
+   * stream; the price is up to this much more output regenerated after a crash. 0 = back to back.
+   * @default 20
+   */
+  saveIntervalMs?: number;
   /** A client must finish its hello within this. @default 5000 */
   helloTimeoutMs?: number;
   /** @default 8 MiB */
@@ -54,6 +67,8 @@ export const SERVER_DEFAULTS = {
   inputLogLimit: 1 << 20,
   fetchTimeoutMs: 2000,
   pushTimeoutMs: 1000,
+  saveRetryMs: 100,
+  saveIntervalMs: 20,
   helloTimeoutMs: 5000,
   maxFrameBytes: 8 << 20,
 } as const;
@@ -61,7 +76,7 @@ export const SERVER_DEFAULTS = {
 export function resolveServerOptions(o: MtcpServerOptions): ResolvedServerOptions {
   const r = { ...SERVER_DEFAULTS, ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) } as ResolvedServerOptions;
   for (const k of Object.keys(SERVER_DEFAULTS) as (keyof typeof SERVER_DEFAULTS)[]) {
-    if (!Number.isFinite(r[k]) || r[k] <= 0) throw new ConfigError(`mtcp server option ${k} must be a positive number`);
+    if (!Number.isFinite(r[k]) || r[k] < 0 || (r[k] === 0 && k !== 'saveIntervalMs')) throw new ConfigError(`mtcp server option ${k} must be a positive number`);
   }
   if (r.outputHighWater > r.outputLimit) throw new ConfigError('outputHighWater must not exceed outputLimit');
   if (typeof r.handler !== 'function') throw new ConfigError('mtcp server needs a handler');

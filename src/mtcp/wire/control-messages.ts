@@ -68,6 +68,8 @@ export const peerRequestSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('push'), rid: z.number().int(), record: z.unknown() }),
   /** Lazy transfer: give me this connection's latest snapshot and input log, and let go of it. */
   z.object({ op: z.literal('fetch'), rid: z.number().int(), cid, epoch: z.number().int().nonnegative() }),
+  /** Eager transfer without the owner: your replica of this connection's newest snapshot, if any (nothing is released). */
+  z.object({ op: z.literal('load'), rid: z.number().int(), cid }),
   /** The connection ended; forget its replica. */
   z.object({ op: z.literal('drop'), rid: z.number().int(), cid }),
 ]);
@@ -79,6 +81,8 @@ export const peerResponseSchema = z.object({
   record: z.unknown().optional(),
   /** base64 of the input received since the snapshot (lazy transfer only). */
   log: z.string().optional(),
+  /** fetch: the record is this member's stored replica, not a connection it held and released. */
+  replica: z.boolean().optional(),
   /** fetch: the member this one handed the connection to (follow it). */
   movedTo: z.string().max(128).optional(),
   error: rejectSchema.optional(),

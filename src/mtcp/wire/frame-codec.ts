@@ -36,16 +36,34 @@ export function decodeOffset(payload: Buffer): number {
   return Number(v);
 }
 
+export interface FrameDecoderOptions {
+  /**
+   * Hand DATA payloads over in pieces as they arrive (each piece a view of a socket read, never a
+   * copy) instead of reassembling a frame that spans reads. A 64 KiB frame almost always spans
+   * two reads, so whole frames cost a 64 KiB copy each. Only for receivers that treat DATA as a
+   * byte stream (they all do); control frames always come whole.
+   */
+  streamData?: boolean;
+}
+
 /**
- * Incremental frame parser: feed it chunks as they come off the socket, get whole frames back.
- * Pure (no I/O). Rejects unknown types and payloads over `maxFrameBytes` before buffering them,
- * so a peer cannot make it hold more than one bounded frame.
+ * Incremental frame parser: feed it chunks as they come off the socket, get frames back (whole,
+ * or DATA in pieces with `streamData`). Pure (no I/O). Rejects unknown types and payloads over
+ * `maxFrameBytes` before buffering them, so a peer cannot make it hold more than one bounded frame.
  */
 export class FrameDecoder {
   private chunks: Buffer[] = [];
   private buffered = 0;
+  /** `streamData`: bytes of the current DATA payload still to hand over. */
+  private dataLeft = 0;
+  private readonly streamData: boolean;
 
-  constructor(private readonly maxFrameBytes = DEFAULT_MAX_FRAME_BYTES) {}
+  constructor(
+    private readonly maxFrameBytes = DEFAULT_MAX_FRAME_BYTES,
+    opts: FrameDecoderOptions = {},
+  ) {
+    this.streamData = opts.streamData ?? false;
+  }
 
   /** Bytes held that do not yet make a whole frame. */
   get pendingBytes(): number {
@@ -59,12 +77,25 @@ export class FrameDecoder {
     }
     const frames: Frame[] = [];
     for (;;) {
+      if (this.dataLeft > 0) {
+        if (this.buffered === 0) return frames;
+        // At most what the first buffered chunk holds: a view, no copy.
+        const n = Math.min(this.chunks[0]!.length, this.dataLeft);
+        this.dataLeft -= n;
+        frames.push({ type: FrameType.DATA, payload: this.take(n) });
+        continue;
+      }
       if (this.buffered < FRAME_HEADER_BYTES) return frames;
       const head = this.peek(FRAME_HEADER_BYTES);
       const type = head[0]!;
       const length = head.readUInt32BE(1);
       if (!isFrameType(type)) throw new MtcpProtocolError(`unknown frame type 0x${type.toString(16)}`);
       if (length > this.maxFrameBytes) throw new MtcpProtocolError(`frame of ${length} bytes exceeds the bound of ${this.maxFrameBytes}`);
+      if (this.streamData && type === FrameType.DATA && length > 0) {
+        this.take(FRAME_HEADER_BYTES);
+        this.dataLeft = length;
+        continue;
+      }
       if (this.buffered < FRAME_HEADER_BYTES + length) return frames;
       this.take(FRAME_HEADER_BYTES);
       frames.push({ type, payload: this.take(length) });

@@ -30,7 +30,8 @@ const OPS: Op[] = [
   { method: 'post', path: '/v1/introductions/{id}/confirm', summary: 'Confirm an introduction on any device', auth: 'device', body: s.confirmBody, ok: 200 },
   { method: 'post', path: '/v1/push/{did}', summary: "Push a message to a device's agent (Migration-To-Request)", auth: 'service-or-device', body: s.pushBody, ok: 202, reply: s.pushReply },
   { method: 'post', path: '/v1/auth/device', summary: "Check a device's token (the proxy's authenticator)", auth: 'none', body: s.verifyDeviceBody, ok: 200, reply: s.identityReply },
-  { method: 'get', path: '/v1/push', summary: 'WebSocket push channel (Upgrade); agents with Basic DID:token, proxies with Bearer service key', auth: 'service-or-device', ok: 101 },
+  { method: 'get', path: '/v1/push', summary:
+      'WebSocket push channel (Upgrade); agents with Basic DID:token, proxies with Bearer service key. Also carries RPC: {type:"rpc", id, method: "resolve"|"heartbeat", params} → {type:"rpc-result", id, result} | {type:"rpc-error", id, error:{code, message, status}}, with the same params, results and rules as GET /v1/devices/{did} and POST /v1/heartbeat (docs/names.md)', auth: 'service-or-device', ok: 101 },
 ];
 
 const SECURITY: Record<Op['auth'], object[]> = {

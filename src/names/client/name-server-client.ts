@@ -9,6 +9,8 @@ import type { SyncReply } from '../service/namespace.js';
 import type { DeliveryResult, PushMessage } from '../service/context.js';
 import type { LogEntry } from '../sync/log-entry.js';
 import type { NamespaceReplica } from '../sync/namespace-replica.js';
+import { RpcUnavailableError } from '../errors.js';
+import type { RpcMethod } from '../push/rpc-messages.js';
 import { HttpJson, type HttpJsonOptions } from './http-json.js';
 import { PushSubscriber, type PushSubscriberOptions } from './push-subscriber.js';
 import type { MigrationRequest } from '../push/messages.js';
@@ -17,6 +19,11 @@ export type ClientAuth = { uid: string; password: string } | { did: string; toke
 
 export interface NameServerClientOptions extends HttpJsonOptions {
   auth?: ClientAuth;
+  /**
+   * Send `resolve` and `heartbeat` over the push channel this client opened (`openPush`,
+   * `watchDevices`) while it is open, and over HTTP otherwise. @default true
+   */
+  rpc?: boolean;
 }
 
 export interface DeviceListing extends Resolution {
@@ -34,6 +41,8 @@ const enc = encodeURIComponent;
 
 export class NameServerClient {
   private readonly http: HttpJson;
+  /** The push sessions this client opened, newest last: RPC goes over the first one ready. */
+  private readonly channels = new Set<PushSubscriber>();
 
   constructor(readonly opts: NameServerClientOptions) {
     this.http = new HttpJson(opts);
@@ -74,7 +83,29 @@ export class NameServerClient {
   }
 
   resolve(did: string): Promise<Resolution> {
-    return this.req('GET', `/v1/devices/${enc(did)}`);
+    return this.viaRpc('resolve', { did }, () => this.req('GET', `/v1/devices/${enc(did)}`));
+  }
+
+  /** Over an open push channel when there is one, else (or when it cannot take it) over HTTP. */
+  private async viaRpc<T>(method: RpcMethod, params: object, http: () => Promise<T>): Promise<T> {
+    if (this.opts.rpc !== false) {
+      for (const ch of this.channels) {
+        if (ch.state === 'stopped') this.channels.delete(ch);
+        if (!ch.rpcReady(method)) continue;
+        try {
+          return await ch.request<T>(method, params);
+        } catch (err) {
+          if (!(err instanceof RpcUnavailableError)) throw err;
+        }
+        break;
+      }
+    }
+    return http();
+  }
+
+  /** Whether `resolve`/`heartbeat` would go over a push channel right now. */
+  rpcReady(method: RpcMethod): boolean {
+    return this.opts.rpc !== false && [...this.channels].some((ch) => ch.rpcReady(method));
   }
 
   async revokeDevice(did: string): Promise<void> {
@@ -82,7 +113,7 @@ export class NameServerClient {
   }
 
   heartbeat(body: { coa: string | null; control?: string | null; groupModified: number }): Promise<HeartbeatReply> {
-    return this.req('POST', '/v1/heartbeat', body);
+    return this.viaRpc('heartbeat', body, () => this.req('POST', '/v1/heartbeat', body));
   }
 
   sync(since: number, entries: LogEntry[]): Promise<SyncReply> {
@@ -143,7 +174,9 @@ export class NameServerClient {
   openPush(opts: Omit<PushSubscriberOptions, 'url' | 'authorization' | 'ca'> = {}): PushSubscriber {
     const authorization = this.authorization;
     if (!authorization) throw new Error('the push channel needs credentials');
-    return new PushSubscriber({ ...opts, url: this.opts.url, authorization, ca: this.opts.ca });
+    const sub = new PushSubscriber({ ...opts, url: this.opts.url, authorization, ca: this.opts.ca });
+    this.channels.add(sub);
+    return sub;
   }
 
   /** A proxy's view of devices' CoA changes (paper V.B.4): subscribes and reports each `coa` event. */

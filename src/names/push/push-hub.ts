@@ -9,6 +9,7 @@ import type { Logger } from '../../common/logger.js';
 import type { Resolution } from '../model.js';
 import type { CoaEvent, DeliveryResult, EventSink, PushMessage } from '../service/context.js';
 import type { Fanout, FanoutEvent } from './fanout.js';
+import { SendBatcher } from './send-batcher.js';
 
 export interface PushHubOptions {
   /** A session whose unsent data passes this is closed (a peer that never reads). @default 1 MiB */
@@ -25,6 +26,7 @@ export class PushHub implements EventSink {
   private readonly subscriptions = new Map<WebSocket, Set<string>>();
   private readonly lastStatus = new Map<string, string>();
   private readonly sweepTimer: NodeJS.Timeout;
+  private readonly out = new SendBatcher();
 
   constructor(
     private readonly opts: PushHubOptions,
@@ -148,6 +150,11 @@ export class PushHub implements EventSink {
     }
   }
 
+  /** The bounded send every frame of a session goes through (RPC replies too). */
+  sendTo(ws: WebSocket, message: object): boolean {
+    return this.send(ws, message);
+  }
+
   private send(ws: WebSocket, message: object): boolean {
     if (ws.readyState !== ws.OPEN) return false;
     if (ws.bufferedAmount > this.opts.maxBufferedBytes) {
@@ -155,7 +162,7 @@ export class PushHub implements EventSink {
       ws.terminate();
       return false;
     }
-    ws.send(JSON.stringify(message));
+    this.out.send(ws, JSON.stringify(message));
     return true;
   }
 

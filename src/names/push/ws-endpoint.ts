@@ -2,37 +2,42 @@
  * The push channel's WebSocket endpoint, `GET /v1/push` with an Upgrade (RFC 6455). An agent
  * authenticates with its DID and token (Basic), a proxy with the service key (Bearer). Frames are
  * JSON text. Server → client: `hello`, then any PushMessage (`migration`, `introduction`,
- * `group-changed`, `paired`, `revoked`) to agents, `coa` events to proxies. Client → server
- * (proxies): `{type: "subscribe" | "unsubscribe", dids: [...]}`.
+ * `group-changed`, `paired`, `revoked`) to agents, `coa` events to proxies. Client → server:
+ * RPC requests (`resolve`, `heartbeat`; push/rpc-session.ts) and, from proxies,
+ * `{type: "subscribe" | "unsubscribe", dids: [...]}`.
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { z } from 'zod';
 import type { Logger } from '../../common/logger.js';
 import { parseAuthorization } from '../api/credentials.js';
 import { NamesError, UnauthorizedError } from '../errors.js';
-import { didSchema } from '../model.js';
 import type { AccountService } from '../service/accounts.js';
+import type { NameService } from '../service/name-service.js';
 import type { PushHub } from './push-hub.js';
+import { RPC_METHODS, type RpcHello } from './rpc-messages.js';
+import { RpcSession } from './rpc-session.js';
+import { RpcRateLimiter, type RpcRateLimitOptions } from './rpc-rate-limit.js';
 
 export const PUSH_PATH = '/v1/push';
 
 export interface PushEndpointOptions {
-  /** Largest frame a client may send. @default 64 KiB */
+  /** Largest frame a client may send; a larger one closes the session with 1009. @default 64 KiB */
   maxPayload: number;
   /** Ping period; a session that misses one pong is dropped. @default 30000 */
   pingIntervalMs: number;
+  /** RPC requests one session may have unanswered; one more closes it. @default 256 */
+  maxInFlight: number;
+  /** Device sessions' `resolve` rate, per device (the HTTP `mixed` limit). */
+  resolveRateLimit?: RpcRateLimitOptions;
 }
 
-const clientFrame = z.object({
-  type: z.enum(['subscribe', 'unsubscribe']),
-  dids: z.array(didSchema).max(10_000),
-});
-
-export function attachPushEndpoint(server: Server, accounts: AccountService, hub: PushHub, opts: PushEndpointOptions, log: Logger): () => void {
+export function attachPushEndpoint(server: Server, svc: NameService, hub: PushHub, opts: PushEndpointOptions, log: Logger): () => void {
+  const accounts = svc.accounts;
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayload });
+  const rpc: RpcHello = { methods: [...RPC_METHODS], maxInFlight: opts.maxInFlight, maxMessageBytes: opts.maxPayload };
   const alive = new WeakMap<WebSocket, boolean>();
+  const resolveLimiter = opts.resolveRateLimit ? new RpcRateLimiter(opts.resolveRateLimit) : undefined;
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? '').split('?')[0];
@@ -44,13 +49,14 @@ export function attachPushEndpoint(server: Server, accounts: AccountService, hub
           alive.set(ws, true);
           ws.on('pong', () => alive.set(ws, true));
           ws.on('error', () => ws.terminate());
+          const session = new RpcSession(ws, p, svc, hub, { maxInFlight: opts.maxInFlight, resolveLimiter }, log);
+          ws.on('message', (data, isBinary) => session.onFrame(data, isBinary));
           if (p.kind === 'device') {
             hub.addAgent(p.did, ws);
-            ws.send(JSON.stringify({ type: 'hello', role: 'agent', did: p.did }));
+            ws.send(JSON.stringify({ type: 'hello', role: 'agent', did: p.did, rpc }));
           } else {
             hub.addProxy(ws);
-            ws.on('message', (data) => onProxyFrame(ws, data.toString()));
-            ws.send(JSON.stringify({ type: 'hello', role: 'proxy' }));
+            ws.send(JSON.stringify({ type: 'hello', role: 'proxy', rpc }));
           }
         });
       },
@@ -62,18 +68,6 @@ export function attachPushEndpoint(server: Server, accounts: AccountService, hub
         }
       },
     );
-  };
-
-  const onProxyFrame = (ws: WebSocket, text: string) => {
-    let frame: z.infer<typeof clientFrame>;
-    try {
-      frame = clientFrame.parse(JSON.parse(text));
-    } catch {
-      ws.send(JSON.stringify({ type: 'error', code: 'ERR_BAD_REQUEST', message: 'expected {type: subscribe|unsubscribe, dids: [DID]}' }));
-      return;
-    }
-    if (frame.type === 'subscribe') void hub.subscribe(ws, frame.dids).catch((err) => log.warn({ err }, 'subscribe failed'));
-    else hub.unsubscribe(ws, frame.dids);
   };
 
   const ping = setInterval(() => {

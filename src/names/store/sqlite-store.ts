@@ -7,11 +7,19 @@
  * Heartbeats are group-committed: those that arrive in one turn of the event loop are written in
  * one transaction, flushed before the turn's I/O callbacks run again (setImmediate), and each is
  * acknowledged only after that commit, so "acknowledged = in the WAL" still holds.
+ *
+ * One process owns the file, so devices, each user's device list and each group's version are
+ * kept in memory and updated by every write (store/device-cache.ts). A heartbeat that changes
+ * nothing but the time (same CoA and control address, row written less than
+ * `presenceWriteMs` ago) is answered from memory without a write; a SIGKILL loses at most those
+ * `last_seen` refreshes, never a registration or a CoA change (docs/names.md, "Presence in
+ * memory").
  */
 import Database from 'better-sqlite3';
 import type { DeviceRecord, IntroductionRecord, PairingRecord, UserRecord } from '../model.js';
 import type { LogEntry, StoredLogEntry } from '../sync/log-entry.js';
 import type { HeartbeatUpdate, NameStore, NewDevice, PreviousPresence } from './name-store.js';
+import { DeviceCache, type CachedDevice } from './device-cache.js';
 import { MIGRATIONS } from './migrations/schema.js';
 import { deviceFromRow, introductionFromRow, logEntryFromRow, userFromRow } from './rows.js';
 
@@ -27,6 +35,14 @@ export interface SqliteStoreOptions {
   cacheMiB?: number;
   /** Most heartbeats in one group commit. @default 512 */
   maxHeartbeatBatch?: number;
+  /** Devices kept in memory (about 300 bytes each); 0 turns the cache and presence in memory off. @default 200000 */
+  cachedDevices?: number;
+  /**
+   * A heartbeat that changes only `last_seen` is written when the row's `last_seen` is at least
+   * this old, else kept in memory. 0 writes every heartbeat. The name server passes interval ×
+   * missed heartbeats (the time after which a device is offline). @default 0
+   */
+  presenceWriteMs?: number;
 }
 
 interface PendingHeartbeat {
@@ -44,7 +60,11 @@ export class SqliteStore implements NameStore {
   /** Built once: better-sqlite3 compiles a wrapper per transaction() call. */
   private readonly heartbeatTx: (batch: HeartbeatUpdate[]) => (PreviousPresence | null)[];
   private pending: PendingHeartbeat[] = [];
+  /** DIDs with a heartbeat waiting for the group commit: their next one waits too, in order. */
+  private readonly pendingDids = new Set<string>();
   private readonly maxBatch: number;
+  private readonly cache: DeviceCache;
+  private readonly presenceWriteMs: number;
 
   constructor(opts: SqliteStoreOptions) {
     this.db = new Database(opts.path);
@@ -56,8 +76,10 @@ export class SqliteStore implements NameStore {
     this.db.pragma(`cache_size = ${-cacheMiB * 1024}`);
     this.db.pragma(`mmap_size = ${cacheMiB * 1024 * 1024}`);
     this.maxBatch = opts.maxHeartbeatBatch ?? 512;
+    this.presenceWriteMs = opts.presenceWriteMs ?? 0;
     this.migrate();
     this.stmt = this.prepare();
+    this.cache = new DeviceCache(opts.cachedDevices ?? 200_000, (c) => this.writeLastSeen(c));
     this.heartbeatTx = this.db.transaction((batch: HeartbeatUpdate[]) => batch.map((u) => this.applyHeartbeat(u)));
   }
 
@@ -65,26 +87,44 @@ export class SqliteStore implements NameStore {
     const prev = this.stmt.presence.get(u.did) as Row | undefined;
     if (!prev) return null;
     this.stmt.heartbeat.run(u.coa, u.control, u.now, u.did);
-    return { coa: (prev.coa as string | null) ?? null, lastSeen: prev.last_seen === null ? null : Number(prev.last_seen) };
+    // Memory may know a later heartbeat than the row.
+    const stored = prev.last_seen === null ? null : Number(prev.last_seen);
+    const mem = this.cache.device(u.did)?.rec.lastSeen ?? null;
+    return { coa: (prev.coa as string | null) ?? null, lastSeen: mem !== null && (stored === null || mem > stored) ? mem : stored };
   }
 
   private flushHeartbeats(): void {
+    this.pendingDids.clear();
     while (this.pending.length) {
       const batch = this.pending.splice(0, this.maxBatch);
       try {
         const prev = this.heartbeatTx(batch.map((b) => b.update));
+        this.committed(batch, prev);
         batch.forEach((b, i) => b.resolve(prev[i]!));
       } catch {
         // One failing heartbeat must not fail the others: retry each in a transaction of its own.
         for (const b of batch) {
           try {
-            b.resolve(this.heartbeatTx([b.update])[0]!);
+            const prev = this.heartbeatTx([b.update]);
+            this.committed([b], prev);
+            b.resolve(prev[0]!);
           } catch (err) {
             b.reject(err);
           }
         }
       }
     }
+  }
+
+  private writeLastSeen(c: CachedDevice): void {
+    this.stmt.touch.run({ t: c.rec.lastSeen, did: c.rec.did });
+    c.storedLastSeen = c.rec.lastSeen;
+  }
+
+  private committed(batch: PendingHeartbeat[], prev: (PreviousPresence | null)[]): void {
+    batch.forEach((b, i) => {
+      if (prev[i]) this.cache.written(b.update.did, b.update.coa, b.update.control, b.update.now);
+    });
   }
 
   private migrate(): void {
@@ -110,6 +150,7 @@ export class SqliteStore implements NameStore {
       revoke: p('UPDATE devices SET revoked_at = ? WHERE did = ? AND revoked_at IS NULL'),
       presence: p('SELECT coa, last_seen FROM devices WHERE did = ? AND revoked_at IS NULL'),
       heartbeat: p('UPDATE devices SET coa = ?, control = ?, last_seen = ? WHERE did = ?'),
+      touch: p('UPDATE devices SET last_seen = $t WHERE did = $did AND (last_seen IS NULL OR last_seen < $t)'),
       insertPairing: p('INSERT INTO pairings (code_hash, uid, created_by, expires_at) VALUES (?, ?, ?, ?)'),
       takePairing: p('DELETE FROM pairings WHERE code_hash = ? AND uid = ? AND expires_at > ? RETURNING created_by'),
       expirePairings: p('DELETE FROM pairings WHERE expires_at <= ?'),
@@ -135,34 +176,67 @@ export class SqliteStore implements NameStore {
   }
 
   async createDevice(d: NewDevice): Promise<boolean> {
+    this.cache.forgetList(d.uid);
     return this.stmt.insertDevice.run(d.did, d.uid, d.name, d.tokenHash, d.createdAt).changes === 1;
   }
 
-  async getDevice(did: string): Promise<DeviceRecord | null> {
+  /** Not cached when absent, so a device created a moment later is found at once. */
+  private deviceSync(did: string): DeviceRecord | null {
+    const c = this.cache.device(did);
+    if (c) return c.rec;
     const r = this.stmt.getDevice.get(did) as Row | undefined;
-    return r ? deviceFromRow(r) : null;
+    return r ? this.cache.loaded(deviceFromRow(r)) : null;
+  }
+
+  async getDevice(did: string): Promise<DeviceRecord | null> {
+    return this.deviceSync(did);
   }
 
   async getDevices(dids: string[]): Promise<DeviceRecord[]> {
     const out: DeviceRecord[] = [];
     for (const did of dids) {
-      const r = this.stmt.getDevice.get(did) as Row | undefined;
-      if (r) out.push(deviceFromRow(r));
+      const d = this.deviceSync(did);
+      if (d) out.push(d);
     }
     return out;
   }
 
   async listDevices(uid: string): Promise<DeviceRecord[]> {
-    return (this.stmt.listDevices.all(uid) as Row[]).map(deviceFromRow);
+    const dids = this.cache.list(uid);
+    if (dids) {
+      const out = dids.map((d) => this.deviceSync(d));
+      if (out.every((d) => d !== null)) return out as DeviceRecord[];
+    }
+    const rows = (this.stmt.listDevices.all(uid) as Row[]).map((r) => this.cache.loaded(deviceFromRow(r)));
+    this.cache.setList(uid, rows.map((d) => d.did));
+    return rows;
   }
 
   async revokeDevice(did: string, now: number): Promise<boolean> {
-    return this.stmt.revoke.run(now, did).changes === 1;
+    const done = this.stmt.revoke.run(now, did).changes === 1;
+    if (done) this.cache.revoked(did, now);
+    return done;
   }
 
   heartbeat(u: HeartbeatUpdate): Promise<PreviousPresence | null> {
     if (!this.db.open) return Promise.reject(new TypeError('The database connection is not open'));
+    // Nothing but the time changed and the row is recent: memory only (class comment).
+    const c = this.cache.device(u.did);
+    if (
+      c &&
+      c.rec.revokedAt === null &&
+      c.rec.coa === u.coa &&
+      c.rec.control === u.control &&
+      c.storedLastSeen !== null &&
+      u.now - c.storedLastSeen < this.presenceWriteMs &&
+      !this.pendingDids.has(u.did)
+    ) {
+      const prev = { coa: c.rec.coa, lastSeen: c.rec.lastSeen };
+      this.cache.touched(c, Math.max(u.now, c.rec.lastSeen ?? 0));
+      return Promise.resolve(prev);
+    }
     return new Promise((resolve, reject) => {
+      this.pendingDids.add(u.did);
       if (this.pending.push({ update: u, resolve, reject }) === 1) setImmediate(() => this.flushHeartbeats());
     });
   }
@@ -172,6 +246,7 @@ export class SqliteStore implements NameStore {
   }
 
   async claimPairing(codeHash: string, d: NewDevice): Promise<{ result: 'ok'; createdBy: string } | { result: 'invalid' | 'taken' }> {
+    this.cache.forgetList(d.uid);
     const tx = this.db.transaction(() => {
       this.stmt.expirePairings.run(d.createdAt);
       if (this.stmt.getDevice.get(d.did)) return { result: 'taken' as const };
@@ -205,6 +280,7 @@ export class SqliteStore implements NameStore {
       for (const { uid, entry } of entries) this.appendSync(uid, [entry]);
       return true;
     });
+    for (const { uid } of entries) this.cache.forgetVersion(uid);
     return tx.immediate();
   }
 
@@ -226,6 +302,7 @@ export class SqliteStore implements NameStore {
   }
 
   async appendLog(uid: string, entries: LogEntry[]): Promise<number> {
+    this.cache.forgetVersion(uid);
     return this.db.transaction(() => this.appendSync(uid, entries)).immediate();
   }
 
@@ -234,20 +311,27 @@ export class SqliteStore implements NameStore {
   }
 
   async groupVersion(uid: string): Promise<{ seq: number; modified: number }> {
+    const hit = this.cache.version(uid);
+    if (hit) return hit;
     const r = this.stmt.maxSeq.get({ uid }) as Row;
-    return { seq: Number(r.seq), modified: Number(r.modified) };
+    const v = { seq: Number(r.seq), modified: Number(r.modified) };
+    this.cache.setVersion(uid, v);
+    return v;
   }
 
   async importDevices(devices: NewDevice[]): Promise<void> {
     const tx = this.db.transaction((batch: NewDevice[]) => {
       for (const d of batch) this.stmt.insertDevice.run(d.did, d.uid, d.name, d.tokenHash, d.createdAt);
     });
+    this.cache.clearLists();
     for (let i = 0; i < devices.length; i += 5000) tx.immediate(devices.slice(i, i + 5000));
   }
 
+  /** Heartbeats waiting for their commit, and the `last_seen` values kept only in memory. */
   async close(): Promise<void> {
     if (!this.db.open) return;
     this.flushHeartbeats();
+    this.db.transaction(() => this.cache.dirty().forEach((c) => this.writeLastSeen(c)))();
     this.db.close();
   }
 }

@@ -76,6 +76,11 @@ export class ClusterControlBackend implements ControlBackend {
     return m;
   }
 
+  /** Runs in the worker holding the connection; server migration ids (`s…`) carry it like `m…` ones. */
+  migrateServer(uid: string, id: string, to: string | undefined): Promise<MigrationView> {
+    return this.call(this.ownerOf(id, 0, 'connection'), { op: 'migrateServer', uid, id, ...(to !== undefined ? { to } : {}) });
+  }
+
   getMigration(uid: string, id: string): Promise<MigrationView> {
     return this.call(this.ownerOf(id, 1, 'migration'), { op: 'getMigration', uid, id });
   }

@@ -13,6 +13,8 @@ export type ControlOp =
   | { op: 'get'; uid: string; id: string }
   | { op: 'close'; uid: string; id: string }
   | { op: 'migrate'; uid: string; id: string; target: DeviceIdentity; snapshot: unknown }
+  /** M-TCP: move the server end of a pool connection (`to` omitted: the next member). */
+  | { op: 'migrateServer'; uid: string; id: string; to?: string }
   | { op: 'getMigration'; uid: string; id: string }
   | { op: 'listMigrations'; uid: string };
 

@@ -78,7 +78,7 @@ export async function runProxyWorker(index: number, options: ProxyOptions, authe
   };
 
   const proxy = new Proxy({ ...options, control: null }, { authenticator, logger: log, cluster: hooks });
-  const backend = new LocalControlBackend(proxy.connections, proxy.migrations);
+  const backend = new LocalControlBackend(proxy.connections, proxy.migrations, proxy.serverMigrations);
   // Constructing one installs prom-client's reply to the primary's metric requests.
   new AggregatorRegistry();
   AggregatorRegistry.setRegistries([proxy.metrics.registry]);
@@ -147,6 +147,9 @@ async function answer(backend: LocalControlBackend, seq: number, call: ControlOp
         break;
       case 'migrate':
         value = await backend.startMigration(call.uid, call.id, call.target, call.snapshot);
+        break;
+      case 'migrateServer':
+        value = await backend.migrateServer(call.uid, call.id, call.to);
         break;
       case 'getMigration':
         value = await backend.getMigration(call.uid, call.id);

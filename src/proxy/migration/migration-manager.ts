@@ -1,17 +1,23 @@
 import { randomBytes } from 'node:crypto';
-import { waitUntil } from '../../common/clock.js';
 import type { Logger } from '../../common/logger.js';
 import type { DeviceIdentity } from '../auth/device-authenticator.js';
 import type { ConnectionRegistry } from '../registry/connection-registry.js';
 import type { AttachingDevice, RelayConnection } from '../relay/relay-connection.js';
 import { conflict, notFound } from './errors.js';
 import { Migration } from './migration.js';
+import { bytesInFlight, drainOldDevice } from './old-device-drain.js';
 
 export interface MigrationOptions {
   /** A migration not attached within this rolls back (or ends the connection). */
   migrationTimeoutMs: number;
-  /** How long an attach waits for the old device to acknowledge all it was sent, before cutting it. */
+  /**
+   * An attach waits for a still-connected old device while its acknowledged count advances
+   * (old-device-drain.ts); it is cut when nothing new was acknowledged for this long (or for
+   * `drainStallRtts` of its RTTs, whichever is longer).
+   */
   drainWaitMs: number;
+  /** @default 2 */
+  drainStallRtts?: number;
   /** Finished migrations kept for `GET /v1/migrations/{id}`. */
   historySize: number;
   /** Leading hex digit(s) of migration ids, naming the worker process. @default '' */
@@ -111,18 +117,28 @@ export class MigrationManager {
     m.transition('attaching');
     this.byTicket.delete(m.ticket);
     m.mark('targetConnected', connectedAt);
-    // A live old device that is still reading gets a moment to acknowledge its last bytes, so
-    // it can be closed with a FIN rather than cut with a reset.
-    if (conn.device && !conn.holderDrained()) {
-      await waitUntil(() => !conn.device || conn.holderDrained(), this.options.drainWaitMs);
-    }
+    // A live old device drains while it makes progress, and then gets a FIN: nothing it was sent
+    // is replayed, so nothing reaches the user twice (old-device-drain.ts).
+    const outcome = conn.device
+      ? await drainOldDevice(conn, {
+          stallFloorMs: this.options.drainWaitMs,
+          stallRtts: this.options.drainStallRtts ?? 2,
+          pollMs: 2,
+          deadline: m.expiresAt,
+        })
+      : 'lost';
     if ((m.state as string) !== 'attaching' || conn.state === 'closed') {
       throw conflict('ERR_MIGRATION_STATE', `migration ${m.id} ended while attaching`);
     }
     m.mark('attached');
+    // Read in the same tick as the cut: what is on the wire now may or may not arrive.
+    const old = conn.device;
+    const drained = old !== null && conn.holderDrained();
+    m.oldDevice = old === null ? 'lost' : drained ? 'fin' : 'reset';
+    m.drainOutcome = drained ? 'drained' : outcome;
+    m.bytesInDoubt = old === null ? null : drained ? 0 : bytesInFlight(old);
     const cut = conn.cutover(target);
     m.fromOffset = cut.fromOffset;
-    m.bytesCached = cut.bytesReplayed;
     m.bytesReplayed = cut.bytesReplayed;
     m.mark('firstByte', cut.firstByteAt);
     m.mark('resumed');
@@ -130,7 +146,7 @@ export class MigrationManager {
     m.mark('done');
     this.counts.done++;
     this.finish(m);
-    this.log.info({ migration: m.id, conn: conn.id, fromOffset: cut.fromOffset, replayed: cut.bytesReplayed }, 'migration done');
+    this.log.info({ migration: m.id, conn: conn.id, fromOffset: cut.fromOffset, replayed: cut.bytesReplayed, oldDevice: m.oldDevice, inDoubt: m.bytesInDoubt }, 'migration done');
   }
 
   /** Timeout: roll back to the old device if it is still there, else end the connection. */

@@ -1,5 +1,6 @@
 import { nowMs } from '../../common/clock.js';
 import { TsmpError } from '../../common/errors.js';
+import type { DrainOutcome } from './old-device-drain.js';
 
 export type MigrationState = 'pausing' | 'waiting' | 'attaching' | 'done' | 'rolled-back' | 'failed';
 
@@ -60,9 +61,21 @@ export class Migration {
   readonly snapshot: unknown;
   state: MigrationState = 'pausing';
   readonly phases: MigrationPhases = { requested: nowMs() };
+  /** Server bytes the holder had not acknowledged when the server was paused. */
   bytesCached = 0;
+  /** Bytes the new device was given from the cache (0 when the old device drained). */
   bytesReplayed = 0;
   fromOffset: number | null = null;
+  /** How the old device was let go: `fin` after acknowledging everything, `reset`, or `lost`. */
+  oldDevice: 'fin' | 'reset' | 'lost' | null = null;
+  /** Why the wait for the old device ended (old-device-drain.ts). */
+  drainOutcome: DrainOutcome | null = null;
+  /**
+   * Bytes sent to the old device but not acknowledged when it was cut: they may reach it and
+   * are replayed to the new device as well, so they may be delivered twice. 0 after a FIN; null
+   * when the old device was lost before (its last in-flight count is unknown).
+   */
+  bytesInDoubt: number | null = null;
   error: string | undefined;
 
   constructor(init: MigrationInit) {
@@ -113,6 +126,9 @@ export class Migration {
       bytesCached: this.bytesCached,
       bytesReplayed: this.bytesReplayed,
       fromOffset: this.fromOffset,
+      oldDevice: this.oldDevice,
+      drainOutcome: this.drainOutcome,
+      bytesInDoubt: this.bytesInDoubt,
       ...(this.snapshot !== undefined ? { snapshot: this.snapshot } : {}),
       ...(this.error ? { error: this.error } : {}),
     };

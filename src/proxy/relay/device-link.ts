@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { DeviceIdentity } from '../auth/device-authenticator.js';
 import type { FrontProtocol } from '../front/types.js';
-import { fdOf, libuvQueuedBytes, tcpInfoOfFd, unackedBytesOfFd } from '../kernel/tcp-info.js';
+import { bytesAckedOfFd, fdOf, libuvQueuedBytes, unackedBytesOfFd } from '../kernel/tcp-info.js';
 
 interface ClosableHandle {
   close(...args: unknown[]): unknown;
@@ -60,7 +60,7 @@ export class DeviceLink {
     const fd = fdOf(this.socket);
     if (fd < 0) return 0;
     try {
-      const acked = Number(tcpInfoOfFd(fd).bytesAcked) - this.preamble;
+      const acked = bytesAckedOfFd(fd) - this.preamble;
       return Math.max(0, Math.min(this.written, acked));
     } catch {
       return 0;

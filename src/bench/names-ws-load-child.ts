@@ -1,0 +1,126 @@
+/**
+ * The WebSocket RPC load generator's own process (`node dist/bench/names-ws-load-child.js
+ * SPEC-JSON`): `sockets` push sessions, each with `inFlight` requests outstanding in a closed loop
+ * (a new request as soon as one is answered), for `durationS`. Prints one `LoadResult` JSON line.
+ * Kinds: `bare` and `resolve` (proxy sessions with the service key resolving random DIDs; `bare`
+ * is the same frames sent to the do-nothing echo server), `heartbeat` (each session a random
+ * device of its own, a new CoA on every heartbeat: every one is written and is a CoA change) and
+ * `heartbeat-steady` (the same CoA each time: the common case of an agent that did not move).
+ */
+import WebSocket from 'ws';
+import { SendBatcher } from '../names/push/send-batcher.js';
+import { did, token } from './names-ids.js';
+import type { LoadResult } from './names-load.js';
+
+export interface WsChildSpec {
+  url: string;
+  kind: 'bare' | 'resolve' | 'heartbeat' | 'heartbeat-steady';
+  sockets: number;
+  inFlight: number;
+  durationS: number;
+  count: number;
+  serviceKey: string;
+  /** Offset of this process's devices, so two processes never heartbeat as the same device. */
+  seed: number;
+}
+
+const MAX_SAMPLES = 5_000_000;
+
+function open(url: string, authorization: string): Promise<WebSocket> {
+  const ws = new WebSocket(url.replace(/^http/, 'ws') + '/v1/push', { headers: { authorization }, perMessageDeflate: false });
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('no hello within 10 s')), 10_000);
+    ws.once('message', () => {
+      clearTimeout(t);
+      resolve(ws);
+    });
+    ws.once('error', reject);
+    ws.once('unexpected-response', (_q, res) => reject(new Error(`upgrade refused: HTTP ${res.statusCode}`)));
+  });
+}
+
+export async function runWsChild(spec: WsChildSpec): Promise<LoadResult> {
+  const bearer = `Bearer ${spec.serviceKey}`;
+  const heartbeat = spec.kind === 'heartbeat' || spec.kind === 'heartbeat-steady';
+  // Devices spread over the seeded ones, distinct within and across processes.
+  const device = (s: number) => (spec.seed + s * 7919) % spec.count;
+  const sockets = await Promise.all(
+    Array.from({ length: spec.sockets }, (_, s) => {
+      const i = device(s);
+      return open(spec.url, heartbeat ? `Basic ${Buffer.from(`${did(i)}:${token(i)}`).toString('base64')}` : bearer);
+    }),
+  );
+  // Requests sent in one turn (the answers of one read each start a new one) leave in one write.
+  const out = new SendBatcher();
+  const samples = new Float64Array(MAX_SAMPLES);
+  let n = 0;
+  let errors = 0;
+  const errorKinds: Record<string, number> = {};
+  let seq = 0;
+  let outstanding = 0;
+  const start = performance.now();
+  const deadline = start + spec.durationS * 1000;
+  let drained: () => void = () => {};
+  const done = new Promise<void>((r) => (drained = r));
+
+  sockets.forEach((ws, s) => {
+    const sentAt = new Map<number, number>();
+    const coaBase = `198.18.${(s >> 8) & 255}.${s & 255}`;
+    const send = () => {
+      const id = seq++;
+      let frame: string;
+      if (heartbeat) frame = JSON.stringify({ type: 'rpc', id, method: 'heartbeat', params: { coa: spec.kind === 'heartbeat' ? `${coaBase}:${id & 65535}` : `${coaBase}:4000`, groupModified: 0 } });
+      else frame = JSON.stringify({ type: 'rpc', id, method: 'resolve', params: { did: did(Math.floor(Math.random() * spec.count)) } });
+      sentAt.set(id, performance.now());
+      outstanding++;
+      out.send(ws, frame);
+    };
+    ws.on('message', (data) => {
+      const now = performance.now();
+      const m = JSON.parse(String(data)) as { type: string; id?: number; error?: { code: string } };
+      if (m.type !== 'rpc-result' && m.type !== 'rpc-error') return;
+      const t0 = sentAt.get(m.id!);
+      if (t0 === undefined) return;
+      sentAt.delete(m.id!);
+      outstanding--;
+      if (n < MAX_SAMPLES) samples[n] = now - t0;
+      n++;
+      if (m.type === 'rpc-error') {
+        errors++;
+        const k = m.error?.code ?? 'rpc-error';
+        errorKinds[k] = (errorKinds[k] ?? 0) + 1;
+      }
+      if (now < deadline) send();
+      else if (outstanding === 0) drained();
+    });
+    ws.on('close', () => {
+      if (performance.now() < deadline) {
+        errors++;
+        errorKinds.closed = (errorKinds.closed ?? 0) + 1;
+      }
+      outstanding -= sentAt.size;
+      sentAt.clear();
+      if (outstanding === 0) drained();
+    });
+    for (let k = 0; k < spec.inFlight; k++) send();
+  });
+  const guard = setTimeout(drained, spec.durationS * 1000 + 10_000);
+  await done;
+  clearTimeout(guard);
+  const seconds = (performance.now() - start) / 1000;
+  for (const ws of sockets) ws.terminate();
+  const sorted = samples.subarray(0, Math.min(n, MAX_SAMPLES)).sort();
+  const pct = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! : 0);
+  const r3 = (x: number) => Math.round(x * 1000) / 1000;
+  return { requests: n, errors, ...(errors ? { errorKinds } : {}), seconds: r3(seconds), perSecond: Math.round(n / seconds), p50Ms: r3(pct(0.5)), p99Ms: r3(pct(0.99)), maxMs: r3(pct(1)) };
+}
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'))) {
+  runWsChild(JSON.parse(process.argv[2]!) as WsChildSpec).then(
+    (r) => process.stdout.write(`${JSON.stringify(r)}\n`),
+    (err: unknown) => {
+      process.stderr.write(`${String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,46 @@
+/**
+ * Runs the WebSocket RPC load generator (bench/names-ws-load-child.ts) in `processes` child
+ * processes, sessions split between them, and sums their results as runLoadProcesses does for
+ * HTTP: the rate is the sum, p50 the request-weighted mean, p99/max the worst process's.
+ */
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { LoadResult } from './names-load.js';
+import type { WsChildSpec } from './names-ws-load-child.js';
+
+const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'names-ws-load-child.js');
+
+export async function runWsLoadProcesses(spec: Omit<WsChildSpec, 'seed'> & { processes: number }): Promise<LoadResult> {
+  const per = Math.max(1, Math.floor(spec.sockets / spec.processes));
+  const one = (p: number): Promise<LoadResult> =>
+    new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [CHILD, JSON.stringify({ ...spec, sockets: per, seed: p * 104_729 })], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      const timer = setTimeout(() => child.kill('SIGKILL'), spec.durationS * 1000 + 30_000);
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        if (code === 0) resolve(JSON.parse(out) as LoadResult);
+        else reject(new Error(`WebSocket load generator exited with ${code}: ${err}`));
+      });
+    });
+  const rs = await Promise.all(Array.from({ length: spec.processes }, (_, p) => one(p)));
+  const requests = rs.reduce((s, r) => s + r.requests, 0);
+  const errors = rs.reduce((s, r) => s + r.errors, 0);
+  const errorKinds: Record<string, number> = {};
+  for (const r of rs) for (const [k, v] of Object.entries(r.errorKinds ?? {})) errorKinds[k] = (errorKinds[k] ?? 0) + v;
+  const r3 = (x: number) => Math.round(x * 1000) / 1000;
+  return {
+    requests,
+    errors,
+    ...(errors ? { errorKinds } : {}),
+    seconds: Math.max(...rs.map((r) => r.seconds)),
+    perSecond: rs.reduce((s, r) => s + r.perSecond, 0),
+    p50Ms: r3(rs.reduce((s, r) => s + r.p50Ms * r.requests, 0) / Math.max(1, requests)),
+    p99Ms: Math.max(...rs.map((r) => r.p99Ms)),
+    maxMs: Math.max(...rs.map((r) => r.maxMs)),
+  };
+}
