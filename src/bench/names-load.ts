@@ -106,6 +106,11 @@ export async function runLoadProcesses(spec: Omit<ChildSpec, 'connections'> & { 
       });
     });
   const rs = await Promise.all(Array.from({ length: spec.processes }, one));
+  return mergeLoadResults(rs);
+}
+
+/** One result for several load processes: sums of counts and rates, the worst tail, the request-weighted p50. */
+export function mergeLoadResults(rs: LoadResult[]): LoadResult {
   const requests = rs.reduce((s, r) => s + r.requests, 0);
   const errors = rs.reduce((s, r) => s + r.errors, 0);
   const errorKinds: Record<string, number> = {};

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LoadResult } from './names-load.js';
+import { mergeLoadResults, type LoadResult } from './names-load.js';
 import type { WsChildSpec } from './names-ws-load-child.js';
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'names-ws-load-child.js');
@@ -28,19 +28,5 @@ export async function runWsLoadProcesses(spec: Omit<WsChildSpec, 'seed'> & { pro
       });
     });
   const rs = await Promise.all(Array.from({ length: spec.processes }, (_, p) => one(p)));
-  const requests = rs.reduce((s, r) => s + r.requests, 0);
-  const errors = rs.reduce((s, r) => s + r.errors, 0);
-  const errorKinds: Record<string, number> = {};
-  for (const r of rs) for (const [k, v] of Object.entries(r.errorKinds ?? {})) errorKinds[k] = (errorKinds[k] ?? 0) + v;
-  const r3 = (x: number) => Math.round(x * 1000) / 1000;
-  return {
-    requests,
-    errors,
-    ...(errors ? { errorKinds } : {}),
-    seconds: Math.max(...rs.map((r) => r.seconds)),
-    perSecond: rs.reduce((s, r) => s + r.perSecond, 0),
-    p50Ms: r3(rs.reduce((s, r) => s + r.p50Ms * r.requests, 0) / Math.max(1, requests)),
-    p99Ms: Math.max(...rs.map((r) => r.p99Ms)),
-    maxMs: Math.max(...rs.map((r) => r.maxMs)),
-  };
+  return mergeLoadResults(rs);
 }

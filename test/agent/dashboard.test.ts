@@ -19,8 +19,9 @@ let context: BrowserContext | undefined;
 let ui: UiServer | undefined;
 const cleanups: Array<() => void> = [];
 afterEach(async () => {
-  for (const c of cleanups.splice(0)) c();
+  // Chromium first: it writes into its profile directory until it has exited.
   await context?.close();
+  for (const c of cleanups.splice(0)) c();
   await ui?.close();
   await stack?.close();
   context = ui = stack = undefined;
@@ -67,7 +68,7 @@ describe('web dashboard', () => {
     const http = await startSlowHttpServer(payload(2 * 1024 * 1024), { chunk: 2048, intervalMs: 10 });
     cleanups.push(http.close);
     const dir = mkdtempSync(join(tmpdir(), 'tsmp-ui-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
     const tunnel = await connectViaProxy('127.0.0.1', http.port, { proxy: stack.proxyAddr.listen, did: stack.devices.phone!.did, token: stack.devices.phone!.token });
     const phoneGot: Buffer[] = [];
     tunnel.socket.on('data', (c: Buffer) => phoneGot.push(c));

@@ -1,5 +1,6 @@
 import type { Topology } from '../../netem/topology.js';
 import type { JsonlChild } from './jsonl-child.js';
+import type { TcpSample } from './alice-server-main.js';
 
 /**
  * The server's TCP state across a migration (issue 6, "What to measure"): namespace-wide counters
@@ -47,15 +48,7 @@ export function counterDelta(before: Record<string, number>, after: Record<strin
 }
 
 /** What Alice's own process read from her socket's TCP_INFO (alice-server-main.ts). */
-export interface ServerSample {
-  t: number;
-  open: boolean;
-  ssthresh: number | null;
-  cwnd: number;
-  totalRetrans: number;
-  bytesAcked: number;
-  rttUs: number;
-}
+export type ServerSample = TcpSample;
 
 export async function readServerSample(alice: JsonlChild, id: string): Promise<ServerSample | null> {
   alice.send({ op: 'tcp', id });
