@@ -30,57 +30,102 @@ async function startPool(store: string, handler: (s: MtcpSession) => void): Prom
   return { pool, servers };
 }
 
+/** One TCP handshake as the application sees it (connect() → 'connect'), in ms. */
+async function connectTimeMs(address: string): Promise<number> {
+  const [host, port] = address.split(':') as [string, string];
+  const t0 = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    const s = connect({ host, port: Number(port) }, () => (s.destroy(), resolve()));
+    s.on('error', reject);
+  });
+  return performance.now() - t0;
+}
+
 /** Loopback RTT as the TCP handshake time (connect → established), median of 20. */
 async function loopbackRttMs(address: string): Promise<number> {
-  const [host, port] = address.split(':') as [string, string];
   const xs: number[] = [];
-  for (let i = 0; i < 20; i++) {
-    const t0 = performance.now();
-    await new Promise<void>((resolve, reject) => {
-      const s = connect({ host, port: Number(port) }, () => (s.destroy(), resolve()));
-      s.on('error', reject);
-    });
-    xs.push(performance.now() - t0);
-  }
+  for (let i = 0; i < 20; i++) xs.push(await connectTimeMs(address));
   return q(xs, 0.5);
 }
 
+interface Samples {
+  transfer: number[];
+  reconnect: number[];
+  total: number[];
+  /** A TCP handshake to the same member just before the migration, under the same load. */
+  rtt: number[];
+  viaStandby: number;
+}
+
+/**
+ * Server-migration latency with the standby connection and without it, on the same pool in the
+ * same run: two clients streaming at once, migrated alternately (so that load from elsewhere
+ * hits both alike). `reconnect` is everything but the transfer: detach → RESUMED minus the
+ * member's transfer time (with the standby: the hello's one RTT; without: the TCP handshake too).
+ */
 async function migrationLatency(store: string, n: number): Promise<Record<string, unknown>> {
   const { pool, servers } = await startPool(store, streamHandler({ rate: 2_000_000 }));
   try {
-    const conn = await new MtcpClientConnection({ address: pool.members[0]!.address }).connect();
-    conn.on('data', () => {});
-    conn.write(formatStreamRequest({ seed: 'bench', length: 1 << 30 }));
+    const open = async (standby: boolean, seed: string): Promise<MtcpClientConnection> => {
+      const c = await new MtcpClientConnection({ address: pool.members[0]!.address, standby }).connect();
+      c.on('data', () => {});
+      c.write(formatStreamRequest({ seed, length: 1 << 30 }));
+      return c;
+    };
+    const withConn = await open(true, 'bench-standby');
+    const withoutConn = await open(false, 'bench-connect');
     await new Promise((r) => setTimeout(r, 100));
-    const transfer: number[] = [];
-    const reconnect: number[] = [];
-    const total: number[] = [];
+    const sides: Array<[MtcpClientConnection, Samples]> = [
+      [withConn, { transfer: [], reconnect: [], total: [], rtt: [], viaStandby: 0 }],
+      [withoutConn, { transfer: [], reconnect: [], total: [], rtt: [], viaStandby: 0 }],
+    ];
     for (let i = 0; i < n; i++) {
-      const r = await conn.migrate();
-      transfer.push(r.transfer!.ms);
-      reconnect.push(r.timings.reconnectMs!);
-      total.push(r.timings.resumeMs!);
-      await new Promise((res) => setTimeout(res, 10));
+      for (const [conn, s] of i % 2 === 0 ? sides : [...sides].reverse()) {
+        // The standby of the previous migration is re-opened in the background: give it the
+        // moment it needs (a real client migrates seconds apart, not milliseconds).
+        await new Promise((res) => setTimeout(res, 10));
+        const next = conn.members[(conn.members.findIndex((m) => m.id === conn.member) + 1) % conn.members.length]!;
+        s.rtt.push(await connectTimeMs(next.address));
+        const r = await conn.migrate();
+        s.transfer.push(r.transfer!.ms);
+        s.total.push(r.timings.resumeMs!);
+        s.reconnect.push(Math.max(0, r.timings.resumeMs! - r.transfer!.ms));
+        if (r.via === 'standby') s.viaStandby++;
+      }
     }
     const rtt = await loopbackRttMs(pool.members[0]!.address);
-    const beyond = total.map((t, i) => Math.max(0, t - transfer[i]!));
-    conn.destroy();
+    withConn.destroy();
+    withoutConn.destroy();
+    const report = (s: Samples): Record<string, unknown> => ({
+      viaStandbyShare: round(s.viaStandby / n, 3),
+      transferMs: { p50: round(q(s.transfer, 0.5), 3), p99: round(q(s.transfer, 0.99), 3) },
+      reconnectMs: { p50: round(q(s.reconnect, 0.5), 3), p99: round(q(s.reconnect, 0.99), 3) },
+      totalMs: { p50: round(q(s.total, 0.5), 3), p99: round(q(s.total, 0.99), 3) },
+      reconnectRtts: { p50: round(q(s.reconnect, 0.5) / rtt, 1), p99: round(q(s.reconnect, 0.99) / rtt, 1) },
+      /** The RTT as measured under the streams' load, just before each migration. */
+      rttUnderLoadMs: { p50: round(q(s.rtt, 0.5), 3), p99: round(q(s.rtt, 0.99), 3) },
+      reconnectOverLoadedRtt: { p50: round(q(s.reconnect.map((x, i) => x / s.rtt[i]!), 0.5), 2), p99: round(q(s.reconnect.map((x, i) => x / s.rtt[i]!), 0.99), 2) },
+      /** Share of migrations with migration ≤ 1 RTT (under load, measured just before) + transfer. */
+      withinOneLoadedRttShare: round(s.reconnect.filter((x, i) => x <= s.rtt[i]!).length / n, 3),
+      /**
+       * Issue target: migration ≤ one RTT + state transfer, per migration. On loopback an RTT is
+       * tens of µs, less than one turn of Node's event loop on each side, so `reconnect` is
+       * dominated by those turns; `withinOneRttShare` says how often the target held literally.
+       */
+      withinOneRttShare: round(s.reconnect.filter((b) => b <= rtt).length / n, 3),
+      withinTwoRttShare: round(s.reconnect.filter((b) => b <= 2 * rtt).length / n, 3),
+    });
+    const a = sides[0]![1];
+    const b = sides[1]![1];
     return {
       store,
       migrations: n,
       rttMs: round(rtt, 3),
-      transferMs: { p50: round(q(transfer, 0.5)), p99: round(q(transfer, 0.99)) },
-      reconnectMs: { p50: round(q(reconnect, 0.5)), p99: round(q(reconnect, 0.99)) },
-      totalMs: { p50: round(q(total, 0.5)), p99: round(q(total, 0.99)) },
-      /**
-       * Issue target: migration ≤ one RTT + state transfer. Over TCP the floor is two RTTs (the
-       * TCP handshake, then the hello/RESUMED exchange that carries the transfer), plus the event
-       * loop's turns; `beyondTransfer` is what the migration costs on top of the transfer.
-       */
-      beyondTransferMs: { p50: round(q(beyond, 0.5), 3), p99: round(q(beyond, 0.99), 3) },
-      beyondTransferRtts: { p50: round(q(beyond, 0.5) / rtt, 1), p99: round(q(beyond, 0.99) / rtt, 1) },
-      withinOneRttShare: round(beyond.filter((b) => b <= rtt).length / n, 3),
-      withinTwoRttShare: round(beyond.filter((b) => b <= 2 * rtt).length / n, 3),
+      withStandby: report(a),
+      withoutStandby: report(b),
+      /** Reconnect part with the standby over without it (p50), same run: < 1 is a gain. */
+      reconnectRatioP50: round(q(a.reconnect, 0.5) / q(b.reconnect, 0.5), 2),
+      totalRatioP50: round(q(a.total, 0.5) / q(b.total, 0.5), 2),
     };
   } finally {
     await Promise.all(servers.map((s) => s.close()));
@@ -188,7 +233,7 @@ async function throughputOverhead(raw: boolean, length: number, rounds: number):
 }
 
 export async function runMtcpBench(opts: { quick: boolean }): Promise<object> {
-  const n = opts.quick ? 30 : 200;
+  const n = opts.quick ? 100 : 200;
   const lazy = await migrationLatency('memory', n);
   const eager = await migrationLatency('push', n);
   const sha = await throughputOverhead(false, opts.quick ? 16 << 20 : 64 << 20, opts.quick ? 3 : 5);
@@ -197,6 +242,6 @@ export async function runMtcpBench(opts: { quick: boolean }): Promise<object> {
     name: 'mtcp',
     migrationLatency: [lazy, eager],
     throughputOverhead: [sha, raw],
-    targets: { migration: 'one RTT + state transfer', overheadPct: 10 },
+    targets: { migration: 'one RTT + state transfer (see withStandby.reconnectRtts and withinOneRttShare)', overheadPct: 10 },
   };
 }

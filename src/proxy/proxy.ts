@@ -18,6 +18,7 @@ import { RelayConnection, type AttachingDevice } from './relay/relay-connection.
 import { ticketOf } from './migration/ticket-destination.js';
 import { ServerMigrationRegistry } from './upstream/server-migrations.js';
 import { UpstreamDialer, type Upstream } from './upstream/upstream-dialer.js';
+import { ReadBlockPool } from './relay/read-block-pool.js';
 
 /**
  * The SMP proxy (paper section IV; DESIGN.md "proxy"): one front port for SOCKS5 and HTTP
@@ -31,6 +32,8 @@ export class Proxy {
   /** M-TCP connections (destinations that are pools) and their server migrations. */
   readonly serverMigrations: ServerMigrationRegistry;
   private readonly upstream: UpstreamDialer;
+  /** Server sockets' reads: one reused buffer and pooled blocks, no allocation per read. */
+  private readonly readPool = new ReadBlockPool();
   private readonly cluster: ClusterHooks | undefined;
   readonly metrics: ProxyMetrics;
   private readonly authenticator: DeviceAuthenticator;
@@ -135,7 +138,7 @@ export class Proxy {
     // A plain TCP socket, or an M-TCP connection when the destination is a configured pool.
     let up: Upstream;
     try {
-      up = await this.upstream.dial(pending.destination, { timeoutMs: this.options.connectTimeoutMs, keepaliveMs: this.options.keepaliveMs });
+      up = await this.upstream.dial(pending.destination, { timeoutMs: this.options.connectTimeoutMs, keepaliveMs: this.options.keepaliveMs, readPool: this.readPool });
     } catch (err) {
       pending.reject(err instanceof DialError ? err.failure : 'general');
       return;
@@ -161,6 +164,7 @@ export class Proxy {
         detachHoldMs: this.options.detachHoldMs,
         letGoTimeoutMs: this.options.letGoTimeoutMs,
         closeGraceMs: 10_000,
+        recycle: (chunk) => this.readPool.release(chunk),
       },
       this.log,
     );

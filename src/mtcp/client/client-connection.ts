@@ -7,7 +7,8 @@ import { ByteWindow } from '../util/byte-window.js';
 import { encodeFrame, encodeOffsetFrame, decodeOffset, encodeHeader, type FrameDecoder } from '../wire/frame-codec.js';
 import { DATA_CHUNK_BYTES, FrameType, type Frame } from '../wire/frame-types.js';
 import { certSchema, parseControl, rejectSchema, type PoolMemberInfo, type Resumed, type Welcome } from '../wire/control-messages.js';
-import { handshake, type HandshakeResult } from './client-handshake.js';
+import { handshake, handshakeOnConnected, HandshakeError, type HandshakeResult } from './client-handshake.js';
+import { StandbyLink } from './standby-link.js';
 import { resolveClientOptions, type MtcpClientOptions, type ResolvedClientOptions } from './client-options.js';
 import { ThroughputMonitor } from './throughput-policy.js';
 import { migrationCandidates, runMigration } from './migration-runner.js';
@@ -56,6 +57,8 @@ export class MtcpClientConnection extends Duplex {
   /** Resume attempts so far (sent in each resume hello; see control-messages.ts). */
   private epoch = 0;
   private current: ServerMigrationRecord | undefined;
+  /** The idle connection to the next member (docs/mtcp.md, "Standby connection"); off when absent. */
+  private readonly standby: StandbyLink | undefined;
 
   constructor(options: MtcpClientOptions) {
     const opts = resolveClientOptions(options);
@@ -65,6 +68,7 @@ export class MtcpClientConnection extends Duplex {
     this.input = new ByteWindow(opts.inputLimit, 0);
     this.members = options.members ?? [];
     this.policy = options.policy ? new ThroughputMonitor(options.policy) : undefined;
+    this.standby = opts.standby ? new StandbyLink({ retryMs: Math.max(50, opts.retryDelayMs), maxRetryMs: Math.max(50, opts.standbyMaxRetryMs) }) : undefined;
     this.watchdog = setInterval(() => this.checkSilence(), Math.max(20, Math.floor((this.opts.silenceTimeoutMs || 1000) / 4)));
     this.watchdog.unref();
     if (this.policy) {
@@ -85,6 +89,14 @@ export class MtcpClientConnection extends Duplex {
   }
   get maxThroughputObserved(): number {
     return this.policy?.maxObserved ?? 0;
+  }
+  /** The member the standby connection is open to (connected and unused), if any. */
+  get standbyMember(): string | undefined {
+    return this.standby?.readyFor;
+  }
+  /** Standby connections opened so far. */
+  get standbyOpened(): number {
+    return this.standby?.opened ?? 0;
   }
 
   /** First contact: `address`, else each of `members` in turn. Resolves once WELCOME arrived. */
@@ -144,7 +156,7 @@ export class MtcpClientConnection extends Duplex {
     record.outOffset = this.received;
     const candidates = migrationCandidates(this.members, this.member, to, trigger, this.opts.maxAttempts);
     const retry = { retryDelayMs: this.opts.retryDelayMs, maxRetryDelayMs: this.opts.maxRetryDelayMs, aborted: () => this.state === 'closed', detachedPerf };
-    this.inflight = runMigration(record, candidates, (address) => this.resumeAt(address), retry).then(
+    this.inflight = runMigration(record, candidates, (address, member) => this.resumeAt(address, member.id), retry).then(
       (r) => {
         this.inflight = undefined;
         this.emit('migrated', r);
@@ -160,9 +172,29 @@ export class MtcpClientConnection extends Duplex {
     return this.inflight;
   }
 
-  private async resumeAt(address: string): Promise<HandshakeResult<Welcome | Resumed>> {
-    const hello = { mode: 'resume' as const, cid: this.cid, cert: this.cert, from: this.member, out: this.received, in: this.input.end, inHeld: this.input.start, epoch: ++this.epoch };
-    const r = await handshake(address, hello, this.opts.handshakeTimeoutMs, this.opts.maxFrameBytes);
+  private async resumeAt(address: string, memberId: string): Promise<HandshakeResult<Welcome | Resumed>> {
+    const hello = () => ({ mode: 'resume' as const, cid: this.cid, cert: this.cert, from: this.member, out: this.received, in: this.input.end, inHeld: this.input.start, epoch: ++this.epoch });
+    const rec = this.current!;
+    let r: HandshakeResult<Welcome | Resumed> | undefined;
+    const ready = this.standby?.take(memberId);
+    if (ready) {
+      // The standby is connected already: the hello leaves now (one RTT to RESUMED + transfer).
+      try {
+        r = await handshakeOnConnected(ready, address, hello(), this.opts.handshakeTimeoutMs, this.opts.maxFrameBytes);
+        rec.via = 'standby';
+      } catch (err) {
+        // The member said no: the same answer would come over a new connection.
+        if (err instanceof HandshakeError && err.refused) throw err;
+        // The standby was dead without our knowing (e.g. the member restarted): today's path.
+        const code = err instanceof MtcpError ? err.code : ((err as NodeJS.ErrnoException).code ?? MtcpErrorCode.MIGRATION_FAILED);
+        rec.standbyFallback = { member: memberId, code, message: err instanceof Error ? err.message : String(err) };
+        if (this.state === 'closed') throw err;
+      }
+    }
+    if (!r) {
+      r = await handshake(address, hello(), this.opts.handshakeTimeoutMs, this.opts.maxFrameBytes);
+      rec.via = 'connect';
+    }
     const resumed = r.reply as Resumed;
     if (this.state === 'closed') {
       // Destroyed while the hello was under way: the member's orphan retention cleans up.
@@ -173,7 +205,6 @@ export class MtcpClientConnection extends Duplex {
       r.socket.destroy();
       throw new MtcpError(MtcpErrorCode.REPLAY_GAP, `member wants input from ${resumed.inFrom}, held ${this.input.start}..${this.input.end}`);
     }
-    const rec = this.current!;
     rec.transfer = resumed.transfer;
     rec.bytesReplayed = this.input.end - resumed.inFrom;
     this.adopt(resumed);
@@ -212,6 +243,15 @@ export class MtcpClientConnection extends Duplex {
     beforeFrames?.();
     for (const f of r.rest) if (s === this.socket) this.onFrame(f);
     if (!this.userPaused && !this.pushFull) s.resume();
+    // Off the migration's critical path: the new standby's connect must not delay the resume.
+    setImmediate(() => this.aimStandby());
+  }
+
+  /** Points the standby at the member a migration without explicit target would try first. */
+  private aimStandby(): void {
+    if (!this.standby || this.state !== 'established') return;
+    const next = migrationCandidates(this.members, this.member, undefined, 'demand', 1)[0];
+    this.standby.aim(next && next.id !== this.member ? next : undefined);
   }
 
   private onSocketData(s: Socket, chunk: Buffer): void {
@@ -376,6 +416,7 @@ export class MtcpClientConnection extends Duplex {
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     this.state = 'closed';
+    this.standby?.close();
     clearInterval(this.watchdog);
     if (this.policyTicker) clearInterval(this.policyTicker);
     if (this.ackTimer) clearTimeout(this.ackTimer);

@@ -23,6 +23,17 @@ export interface MtcpClientOptions {
   retryDelayMs?: number;
   /** @default 1000 */
   maxRetryDelayMs?: number;
+  /**
+   * Keep one idle, already-connected TCP connection to the member the next migration would go
+   * to, so that a migration there costs one RTT plus the state transfer (docs/mtcp.md, "Standby
+   * connection"). At most one per connection; closed with it. @default true
+   */
+  standby?: boolean;
+  /**
+   * A standby that failed or was closed by its member is re-opened after `retryDelayMs`, doubled
+   * on each further failure up to this. @default 30_000
+   */
+  standbyMaxRetryMs?: number;
   /** An ACK goes out after this many received bytes... @default 65536 */
   ackBytes?: number;
   /** ...or this long after the first unacknowledged byte. @default 20 */
@@ -44,6 +55,8 @@ export const CLIENT_DEFAULTS = {
   autoMigrate: true,
   retryDelayMs: 100,
   maxRetryDelayMs: 1000,
+  standby: true,
+  standbyMaxRetryMs: 30_000,
   ackBytes: 64 * 1024,
   ackDelayMs: 20,
   inputLimit: 8 << 20,
@@ -59,6 +72,6 @@ export function resolveClientOptions(o: MtcpClientOptions): ResolvedClientOption
   for (const k of ['handshakeTimeoutMs', 'ackBytes', 'inputLimit', 'maxFrameBytes', 'readHighWaterMark'] as const) {
     if (!(r[k] > 0)) throw new ConfigError(`mtcp client option ${k} must be positive`);
   }
-  if (r.silenceTimeoutMs < 0 || r.ackDelayMs < 0 || r.retryDelayMs < 0 || r.maxRetryDelayMs < 0) throw new ConfigError('mtcp client timeouts must not be negative');
+  if (r.silenceTimeoutMs < 0 || r.ackDelayMs < 0 || r.retryDelayMs < 0 || r.maxRetryDelayMs < 0 || !(r.standbyMaxRetryMs > 0)) throw new ConfigError('mtcp client timeouts must not be negative');
   return r;
 }

@@ -40,5 +40,15 @@ export interface ServerMigrationRecord {
   /** Input bytes sent again because the new member did not have them. */
   bytesReplayed: number;
   attempts: MigrationAttempt[];
+  /**
+   * How the member that took the connection was reached: over the standby connection (the hello
+   * went out at once) or over a new TCP connection.
+   */
+  via?: 'standby' | 'connect';
+  /**
+   * The standby connection was taken but failed before any answer (its member died or restarted
+   * unnoticed); the same attempt then went on over a new connection.
+   */
+  standbyFallback?: { member: string; code: string; message: string };
   error?: { code: string; message: string };
 }

@@ -53,7 +53,7 @@ export function retryDelay(i: number, roundSize: number, o: RetryOptions): numbe
 export async function runMigration(
   record: ServerMigrationRecord,
   candidates: PoolMemberInfo[],
-  resume: (address: string) => Promise<{ connectedAt: number; connectedPerf?: number; reply: { member: string } }>,
+  resume: (address: string, member: PoolMemberInfo) => Promise<{ connectedAt: number; connectedPerf?: number; reply: { member: string } }>,
   retry: RetryOptions = { retryDelayMs: 0, maxRetryDelayMs: 0 },
 ): Promise<ServerMigrationRecord> {
   const detached = record.phases.detached ?? Date.now();
@@ -64,7 +64,7 @@ export async function runMigration(
     if (retry.aborted?.()) break;
     record.state = 'connecting';
     try {
-      const r = await resume(m.address);
+      const r = await resume(m.address, m);
       record.attempts.push({ member: m.id, ok: true });
       record.to = r.reply.member;
       record.phases.connected = r.connectedAt;

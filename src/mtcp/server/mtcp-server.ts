@@ -118,8 +118,19 @@ export class MtcpServer extends EventEmitter {
     socket.on('error', () => {});
     const detector = new PreambleDetector();
     const decoder = new FrameDecoder(this.opts.maxFrameBytes);
-    const timer = setTimeout(() => socket.destroy(), this.opts.helloTimeoutMs);
+    // A connection that has sent nothing yet is neither plain nor M-TCP: it may be a client's
+    // standby connection (docs/mtcp.md, "Standby connection"), kept idle until a migration. It
+    // is never handed to the application before its first byte (so it has no side effects), and
+    // it is closed after `idleBeforeHelloMs`; from its first byte on, the hello must be complete
+    // within `helloTimeoutMs`.
+    let timer = setTimeout(() => socket.destroy(), this.opts.idleBeforeHelloMs);
+    let identified = false;
     const onData = (chunk: Buffer): void => {
+      if (!identified) {
+        identified = true;
+        clearTimeout(timer);
+        timer = setTimeout(() => socket.destroy(), this.opts.helloTimeoutMs);
+      }
       const r = detector.push(chunk);
       if (r.state === DETECT_STATES.DETECTING) return;
       if (r.state === DETECT_STATES.PLAIN) {
@@ -142,6 +153,7 @@ export class MtcpServer extends EventEmitter {
       this.onHello(socket, decoder, hello, rest).catch((err: unknown) => this.reject(socket, err));
     };
     socket.on('data', onData);
+    socket.once('close', () => clearTimeout(timer));
   }
 
   private startPlain(socket: Socket, head: Buffer): void {

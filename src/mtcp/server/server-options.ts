@@ -48,8 +48,14 @@ export interface MtcpServerOptions {
    * @default 20
    */
   saveIntervalMs?: number;
-  /** A client must finish its hello within this. @default 5000 */
+  /** A client must finish its hello within this, counted from its first byte. @default 5000 */
   helloTimeoutMs?: number;
+  /**
+   * A connection that has not sent a single byte yet is closed after this long. Such a
+   * connection is typically an M-TCP client's standby (kept open, idle, to take a migration in
+   * one RTT; the client opens a new one when this closes it). @default 120_000
+   */
+  idleBeforeHelloMs?: number;
   /** @default 8 MiB */
   maxFrameBytes?: number;
 }
@@ -70,6 +76,7 @@ export const SERVER_DEFAULTS = {
   saveRetryMs: 100,
   saveIntervalMs: 20,
   helloTimeoutMs: 5000,
+  idleBeforeHelloMs: 120_000,
   maxFrameBytes: 8 << 20,
 } as const;
 

@@ -1,4 +1,5 @@
 import { connect, type LookupFunction, type Socket } from 'node:net';
+import type { ReadBlockPool } from '../relay/read-block-pool.js';
 import { TsmpError } from '../../common/errors.js';
 import { formatHostPort } from '../../common/host-port.js';
 import { classifyDialError } from '../wire/reply-codes.js';
@@ -16,6 +17,8 @@ export interface DialOptions {
   lookup?: LookupFunction;
   /** Source address of the server-side socket. */
   localAddress?: string;
+  /** Read through this pool (no allocation per read; read-block-pool.ts). */
+  readPool?: ReadBlockPool;
 }
 
 /**
@@ -55,10 +58,11 @@ export function dialDestination(destination: Pick<Destination, 'host' | 'port'>,
   }
 
   return new Promise<Socket>((resolve, reject) => {
-    const socket = connect({
+    const socket: Socket = connect({
       host: destination.host,
       port: destination.port,
       noDelay: true,
+      ...(options.readPool ? options.readPool.socketOptions(() => socket) : {}),
       ...(options.lookup ? { lookup: options.lookup } : {}),
       ...(options.localAddress ? { localAddress: options.localAddress } : {}),
     });

@@ -31,6 +31,8 @@ export interface RelayOptions {
   letGoTimeoutMs: number;
   /** How long a FIN'd socket may take to close before it is destroyed. */
   closeGraceMs: number;
+  /** Where released server chunks go back for reuse (read-block-pool.ts); none: left to the GC. */
+  recycle?: (chunk: Buffer) => void;
 }
 
 /** A device socket whose handshake is done, ready to carry the tunnel. */
@@ -63,7 +65,7 @@ export class RelayConnection extends EventEmitter {
   state: ConnectionState = 'relaying';
   device: DeviceLink | null = null;
   bytesUp = 0;
-  private readonly replay = new ReplayBuffer();
+  private readonly replay: ReplayBuffer;
   private readonly holds = new Set<Hold>();
   private readonly gate: UpstreamGate;
   private serverEnded = false;
@@ -90,6 +92,7 @@ export class RelayConnection extends EventEmitter {
     private readonly log: Logger,
   ) {
     super();
+    this.replay = new ReplayBuffer(0, options.recycle);
     this.gate = new UpstreamGate(options.maxBuffer);
     // Nothing to release before the first `trimThreshold` bytes: a short request/response
     // connection never asks the kernel.

@@ -13,10 +13,9 @@ export class ReplayRangeError extends TsmpError {
  * releases what the device's TCP acknowledged; a migration replays from the old device's
  * acknowledged offset (DESIGN.md "The data plane", Cache).
  *
- * Chunks are kept as the relay read them (no copy on the hot path); only the first chunk of a
- * replay may be sliced. (Copying into reused fixed-size blocks, to let the read chunks die young
- * as in a plain `pipe`, was measured: the memcpy cost 6 % of the proxy's samples at 100
- * connections and the mark-compact count did not drop, so the chunks stay; docs/bench.md.)
+ * Chunks are kept as the relay read them; only the first chunk of a replay may be sliced. A chunk
+ * dropped whole is handed to `recycle` (the server side's read-block pool, read-block-pool.ts), so
+ * its memory is reused for a later read instead of waiting for a mark-compact.
  */
 export class ReplayBuffer {
   private readonly chunks: Buffer[] = [];
@@ -25,7 +24,10 @@ export class ReplayBuffer {
   private startOffset: number;
   private endOffset: number;
 
-  constructor(initialOffset = 0) {
+  constructor(
+    initialOffset = 0,
+    private readonly recycle?: (chunk: Buffer) => void,
+  ) {
     this.startOffset = initialOffset;
     this.endOffset = initialOffset;
   }
@@ -59,6 +61,7 @@ export class ReplayBuffer {
       const drop = Math.min(left, target - this.startOffset);
       this.startOffset += drop;
       if (drop === left) {
+        this.recycle?.(chunk);
         this.chunks[this.head] = undefined as unknown as Buffer;
         this.head++;
         this.headSkip = 0;

@@ -6,6 +6,7 @@ import type { Logger } from '../../common/logger.js';
 // kit's Redis store and examples.
 import { MtcpClientConnection } from '../../mtcp/client/client-connection.js';
 import { DialError, dialDestination } from '../front/dial.js';
+import type { ReadBlockPool } from '../relay/read-block-pool.js';
 import type { Destination } from '../front/types.js';
 import { classifyDialError } from '../wire/reply-codes.js';
 import { MtcpPoolTable, type MtcpUpstreamOptions } from './mtcp-pools.js';
@@ -23,6 +24,8 @@ export interface UpstreamDialOptions {
   timeoutMs: number;
   /** TCP keepalive idle time on a plain server socket. */
   keepaliveMs: number;
+  /** Plain server sockets read through this pool (read-block-pool.ts). */
+  readPool?: ReadBlockPool;
 }
 
 export const MTCP_UPSTREAM_DEFAULTS = { silenceTimeoutMs: 3000, handshakeTimeoutMs: 3000 } as const;
@@ -51,7 +54,7 @@ export class UpstreamDialer {
   async dial(destination: Pick<Destination, 'host' | 'port'>, options: UpstreamDialOptions): Promise<Upstream> {
     const pool = this.pools.match(destination);
     if (!pool) {
-      const socket = await dialDestination(destination, { timeoutMs: options.timeoutMs });
+      const socket = await dialDestination(destination, { timeoutMs: options.timeoutMs, ...(options.readPool ? { readPool: options.readPool } : {}) });
       socket.setKeepAlive(true, options.keepaliveMs);
       return { server: socket, bound: { address: socket.localAddress ?? '0.0.0.0', port: socket.localPort ?? 0 } };
     }
