@@ -117,6 +117,7 @@ export class MigrationManager {
     m.transition('attaching');
     this.byTicket.delete(m.ticket);
     m.mark('targetConnected', connectedAt);
+    m.mark('handshakeDone');
     // A live old device drains while it makes progress, and then gets a FIN: nothing it was sent
     // is replayed, so nothing reaches the user twice (old-device-drain.ts).
     const outcome = conn.device

@@ -11,6 +11,9 @@ export interface MigrationPhases {
   waiting?: number;
   /** The target's TCP connection was accepted. */
   targetConnected?: number;
+  /** The target's SOCKS5 / CONNECT handshake is done; from here the old device is let go (drain). */
+  handshakeDone?: number;
+  /** The old device is let go (drained, stalled or lost): the cut follows at once. */
   attached?: number;
   firstByte?: number;
   /** The server side is read again: the server's window reopens (the paper's migration end). */
