@@ -21,7 +21,7 @@ import { did, DEVICES_PER_USER, token } from './names-ids.js';
 import type { ChildSpec } from './names-load-child.js';
 import { runLoadProcesses, type LoadResult } from './names-load.js';
 import { measureInProcess } from './names-inprocess.js';
-import { cpuMicros } from './names-proc.js';
+import { awaitListening, cpuMicros } from './names-proc.js';
 import { measureWs, startWsEcho, WS_SHAPE, type WsBench } from './names-ws-bench.js';
 
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), '../names/server-main.js');
@@ -90,24 +90,7 @@ async function seed(store: NameStore, count: number): Promise<number> {
 function startServer(db: string, schema?: string): Promise<{ child: ChildProcess; url: string }> {
   const args = [MAIN, 'nameserver', '--listen', '127.0.0.1:0', '--db', db, '--service-key', SERVICE_KEY, ...(schema ? ['--db-schema', schema] : [])];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TSMP_LOG: 'warn' } });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    const t = setTimeout(() => reject(new Error(`name server did not start: ${err}`)), 20_000);
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()).slice(-4000));
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (\S+)/.exec(out);
-      if (m) {
-        clearTimeout(t);
-        resolve({ child, url: m[1]! });
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(t);
-      reject(new Error(`name server exited with ${code}: ${err}`));
-    });
-  });
+  return awaitListening(child, 'name server').then((url) => ({ child, url }));
 }
 
 /** Each measurement right after one of the bare server, so the ratio compares like with like. */
@@ -173,13 +156,7 @@ async function startBareHttp(): Promise<{ child: ChildProcess; url: string }> {
   const code = `require('node:http').createServer((q, s) => { s.setHeader('content-type', 'application/json'); s.end('{"ok":true}'); })
     .listen(0, '127.0.0.1', function () { console.log('listening on http://127.0.0.1:' + this.address().port); });`;
   const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'ignore'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      const m = /listening on (\S+)/.exec(d.toString());
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', () => reject(new Error('baseline server exited')));
-  });
+  const url = await awaitListening(child, 'baseline server');
   return { child, url };
 }
 

@@ -3,6 +3,7 @@
  * requests back to back over keep-alive connections for `durationMs`, and every latency is kept
  * (bounded by the run's length) for exact percentiles.
  */
+import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,24 +90,30 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
  * (an upper bound of the true percentile).
  */
 export async function runLoadProcesses(spec: Omit<ChildSpec, 'connections'> & { connections: number; processes: number }): Promise<LoadResult> {
-  const { spawn } = await import('node:child_process');
   const per = Math.max(1, Math.floor(spec.connections / spec.processes));
-  const one = (): Promise<LoadResult> =>
-    new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [CHILD, JSON.stringify({ ...spec, connections: per })], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      let err = '';
-      const timer = setTimeout(() => child.kill('SIGKILL'), spec.durationS * 1000 + 30_000);
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        if (code === 0) resolve(JSON.parse(out) as LoadResult);
-        else reject(new Error(`load generator exited with ${code}: ${err}`));
-      });
-    });
+  const one = (): Promise<LoadResult> => runLoadChild(CHILD, { ...spec, connections: per }, spec.durationS, 'load generator');
   const rs = await Promise.all(Array.from({ length: spec.processes }, one));
   return mergeLoadResults(rs);
+}
+
+/**
+ * Runs one load-generator child (`childPath` with its JSON spec as the argument) and resolves with
+ * the result it prints; killed if it outlives its run by 30 s.
+ */
+export function runLoadChild(childPath: string, spec: unknown, durationS: number, label: string): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [childPath, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), durationS * 1000 + 30_000);
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(JSON.parse(out) as LoadResult);
+      else reject(new Error(`${label} exited with ${code}: ${err}`));
+    });
+  });
 }
 
 /** One result for several load processes: sums of counts and rates, the worst tail, the request-weighted p50. */

@@ -1,4 +1,5 @@
-/** Reading a child process's CPU time, for the name-server benchmark's cost per request. */
+/** Child processes of the name-server benchmark: their CPU time (cost per request) and start-up. */
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 /** CPU time of a process in µs from /proc/PID/stat (utime + stime, clock ticks of 10 ms); null off Linux. */
@@ -9,4 +10,29 @@ export function cpuMicros(pid: number): number | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * The URL a bench child prints as `listening on URL` on stdout. Rejects if it exits first or
+ * prints nothing of the kind within `timeoutMs`; `stderrTail` says why when it has a stderr pipe.
+ */
+export function awaitListening(child: ChildProcess, label: string, timeoutMs = 20_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    const t = setTimeout(() => reject(new Error(`${label} did not start within ${timeoutMs} ms: ${err}`)), timeoutMs);
+    child.stderr?.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (\S+)/.exec(out);
+      if (m) {
+        clearTimeout(t);
+        resolve(m[1]!);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(t);
+      reject(new Error(`${label} exited with ${code}: ${err}`));
+    });
+  });
 }

@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LoadResult } from './names-load.js';
-import { cpuMicros } from './names-proc.js';
+import { awaitListening, cpuMicros } from './names-proc.js';
 import type { WsChildSpec } from './names-ws-load-child.js';
 import { runWsLoadProcesses } from './names-ws-load.js';
 
@@ -30,13 +30,7 @@ export type WsBench = Record<'resolve' | 'heartbeat' | 'heartbeatSteady' | 'hear
 
 export async function startWsEcho(): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [ECHO], { stdio: ['ignore', 'pipe', 'ignore'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      const m = /listening on (\S+)/.exec(d.toString());
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', () => reject(new Error('echo server exited')));
-  });
+  const url = await awaitListening(child, 'echo server');
   return { child, url };
 }
 

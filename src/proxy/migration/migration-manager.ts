@@ -5,7 +5,7 @@ import type { ConnectionRegistry } from '../registry/connection-registry.js';
 import type { AttachingDevice, RelayConnection } from '../relay/relay-connection.js';
 import { conflict, notFound } from './errors.js';
 import { Migration } from './migration.js';
-import { bytesInFlight, drainOldDevice } from './old-device-drain.js';
+import { drainOldDevice } from './old-device-drain.js';
 
 export interface MigrationOptions {
   /** A migration not attached within this rolls back (or ends the connection). */
@@ -137,7 +137,7 @@ export class MigrationManager {
     const drained = old !== null && conn.holderDrained();
     m.oldDevice = old === null ? 'lost' : drained ? 'fin' : 'reset';
     m.drainOutcome = drained ? 'drained' : outcome;
-    m.bytesInDoubt = old === null ? null : drained ? 0 : bytesInFlight(old);
+    m.bytesInDoubt = old === null ? null : drained ? 0 : old.bytesInFlight();
     const cut = conn.cutover(target);
     m.fromOffset = cut.fromOffset;
     m.bytesReplayed = cut.bytesReplayed;

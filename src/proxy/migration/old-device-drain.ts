@@ -1,4 +1,3 @@
-import { fdOf, tcpInfoOfFd, unackedBytesOfFd } from '../kernel/tcp-info.js';
 import type { DeviceLink } from '../relay/device-link.js';
 import type { RelayConnection } from '../relay/relay-connection.js';
 
@@ -64,27 +63,6 @@ export async function drainOldDevice(conn: RelayConnection, policy: DrainPolicy)
 }
 
 function stallMs(link: DeviceLink, policy: DrainPolicy): number {
-  const fd = fdOf(link.socket);
-  if (fd < 0) return policy.stallFloorMs;
-  try {
-    // tcpi_rtt is the smoothed RTT in µs (linux/tcp.h); it includes the bottleneck's queueing.
-    return Math.max(policy.stallFloorMs, (policy.stallRtts * tcpInfoOfFd(fd).rtt) / 1000);
-  } catch {
-    return policy.stallFloorMs;
-  }
-}
-
-/**
- * Payload bytes sent to the device but not acknowledged: what may or may not reach it after a
- * reset (SIOCOUTQ minus tcpi_notsent_bytes; bytes not yet sent are discarded by the reset and are
- * not in doubt). Read just before the cut; 0 when the socket is already gone.
- */
-export function bytesInFlight(link: DeviceLink): number {
-  const fd = fdOf(link.socket);
-  if (fd < 0) return 0;
-  try {
-    return Math.max(0, unackedBytesOfFd(fd) - tcpInfoOfFd(fd).notsentBytes);
-  } catch {
-    return 0;
-  }
+  const rtt = link.smoothedRttMs();
+  return rtt === undefined ? policy.stallFloorMs : Math.max(policy.stallFloorMs, policy.stallRtts * rtt);
 }

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { DeviceIdentity } from '../auth/device-authenticator.js';
 import type { FrontProtocol } from '../front/types.js';
-import { bytesAckedOfFd, fdOf, libuvQueuedBytes, unackedBytesOfFd } from '../kernel/tcp-info.js';
+import { bytesAckedOfFd, fdOf, libuvQueuedBytes, tcpInfoOfFd, unackedBytesOfFd } from '../kernel/tcp-info.js';
 
 interface ClosableHandle {
   close(...args: unknown[]): unknown;
@@ -79,12 +79,31 @@ export class DeviceLink {
   isDrained(): boolean {
     if (this.finalAcked !== undefined) return false;
     if (libuvQueuedBytes(this.socket) > 0 || this.socket.writableLength > 0) return false;
+    return this.kernelQuery(false, (fd) => unackedBytesOfFd(fd) === 0 && this.ackedPayload() === this.written);
+  }
+
+  /**
+   * Payload bytes sent to the device but not acknowledged: what may or may not reach it after a
+   * reset (SIOCOUTQ minus tcpi_notsent_bytes; bytes not yet sent are discarded by the reset and
+   * are not in doubt). 0 when the socket is already gone.
+   */
+  bytesInFlight(): number {
+    return this.kernelQuery(0, (fd) => Math.max(0, unackedBytesOfFd(fd) - tcpInfoOfFd(fd).notsentBytes));
+  }
+
+  /** The connection's smoothed RTT in ms (tcpi_rtt, bottleneck queueing included); undefined when gone. */
+  smoothedRttMs(): number | undefined {
+    return this.kernelQuery(undefined, (fd) => tcpInfoOfFd(fd).rtt / 1000);
+  }
+
+  /** A kernel query on the device's descriptor, or `otherwise` once it is closed or the query fails. */
+  private kernelQuery<T>(otherwise: T, query: (fd: number) => T): T {
     const fd = fdOf(this.socket);
-    if (fd < 0) return false;
+    if (fd < 0) return otherwise;
     try {
-      return unackedBytesOfFd(fd) === 0 && this.ackedPayload() === this.written;
+      return query(fd);
     } catch {
-      return false;
+      return otherwise;
     }
   }
 

@@ -15,7 +15,7 @@ export type ConnectionState = 'relaying' | 'migrating' | 'detached' | 'closed';
  * What the relay uses of its server side: a `net.Socket`, or an M-TCP connection to a pool
  * (`MtcpClientConnection`, src/proxy/upstream/), whose `pause()` also stops reading the member.
  */
-export type ServerSide = Pick<Duplex, 'on' | 'once' | 'pause' | 'resume' | 'write' | 'end' | 'destroy' | 'destroyed'>;
+export type ServerSide = Pick<Duplex, 'on' | 'once' | 'pause' | 'resume' | 'write' | 'end' | 'destroy' | 'destroyed' | 'writableEnded'>;
 
 /** Why the server side is not being read. Reading resumes only when no reason is left. */
 type Hold = 'backpressure' | 'buffer' | 'migration' | 'detached';
@@ -353,7 +353,7 @@ export class RelayConnection extends EventEmitter {
     // A server socket that got the server's FIN without allowHalfOpen has ended itself already;
     // a second end() builds an ERR_STREAM_ALREADY_FINISHED error (1.8 % of a connection-rate
     // profile) only to discard it.
-    if (!isEnded(this.server)) this.server.end();
+    if (!this.server.writableEnded) this.server.end();
   }
 
   /** Holds that belong to the device being replaced; its successor sets its own. */
@@ -375,13 +375,9 @@ export class RelayConnection extends EventEmitter {
   }
 }
 
-function isEnded(stream: ServerSide): boolean {
-  return (stream as { writableEnded?: boolean }).writableEnded === true;
-}
-
 function endThenDestroy(socket: ServerSide, graceMs: number): void {
   if (socket.destroyed) return;
-  if (!isEnded(socket)) socket.end();
+  if (!socket.writableEnded) socket.end();
   const timer = setTimeout(() => socket.destroy(), graceMs);
   timer.unref();
   socket.once('close', () => clearTimeout(timer));
