@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { nowMs } from '../../common/clock.js';
 import { TimeoutError } from '../../common/errors.js';
 import { ControlApi, type ConnectionView, type MigrationView } from './control-api.js';
 import { ProxyBenchError } from './errors.js';
@@ -131,7 +132,9 @@ export async function runMigrations(args: MigrateArgs): Promise<MigrateResult> {
         requestToResumeMs: t.requestToResumeMs ?? NaN,
         bytesReplayed: view.bytesReplayed,
         clientRequestToTunnelMs: tunnelAt - asked,
-        phasesMs: relativePhases(view.phases ?? {}),
+        // The target's own 'connect' event on the proxy's clock: a late one is the client's delay
+        // in sending its handshake, not the proxy's.
+        phasesMs: relativePhases({ ...view.phases, clientConnected: epochOf(next.connectedAt) }),
       });
     }
     await Promise.all(oldReaders);
@@ -142,6 +145,9 @@ export async function runMigrations(args: MigrateArgs): Promise<MigrateResult> {
     for (const r of readers) r.socket.destroy();
   }
 }
+
+/** A performance.now() reading of this process as epoch ms (the proxy's phases are epoch ms). */
+const epochOf = (at: number): number => nowMs() - performance.now() + at;
 
 function relativePhases(phases: Record<string, number>): Record<string, number> {
   const zero = phases.targetConnected ?? 0;

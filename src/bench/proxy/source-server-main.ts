@@ -6,6 +6,7 @@
  *   node dist/bench/proxy/source-server-main.js [--stream-chunk BYTES] [--stream-interval MS]
  */
 import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { MODE, patternSlice, REQUEST_BYTES, RESPONSE_BYTES } from './source-protocol.js';
 
@@ -21,8 +22,17 @@ const streamIntervalMs = Number(values['stream-interval']);
 const BULK = Buffer.alloc(Number(values['bulk-chunk']), 0x61);
 const RESPONSE = Buffer.alloc(RESPONSE_BYTES, 0x72);
 
-/** Throttled pattern streams, all served from one timer rather than one timer each. */
-const streams = new Map<Socket, { offset: number; blocked: boolean }>();
+/**
+ * Throttled pattern streams, served from one timer rather than one timer each, but each stream in
+ * its own 1 ms phase slot of the interval (round robin as they open): like independent servers,
+ * the streams do not all write in the same millisecond. Serving every stream in one tick would
+ * hand the relay a burst of N reads at once every interval, and a handshake arriving then would
+ * wait for all of them (docs/bench.md, "Migration at 1,000 connections").
+ */
+const SLOT_MS = 1;
+const slots = Math.max(1, Math.round(streamIntervalMs / SLOT_MS));
+const streams: Map<Socket, { offset: number; blocked: boolean }>[] = Array.from({ length: slots }, () => new Map());
+let nextSlot = 0;
 
 function startBulk(socket: Socket): void {
   // One large write per drain: the cheapest sender Node has, so the relay is the bottleneck.
@@ -52,19 +62,30 @@ function startRequest(socket: Socket, first: Buffer): void {
 
 function startStream(socket: Socket): void {
   const state = { offset: 0, blocked: false };
-  streams.set(socket, state);
+  const slot = streams[nextSlot]!;
+  nextSlot = (nextSlot + 1) % slots;
+  slot.set(socket, state);
   socket.on('drain', () => (state.blocked = false));
-  socket.once('close', () => streams.delete(socket));
+  socket.once('close', () => slot.delete(socket));
 }
 
-setInterval(() => {
-  for (const [socket, s] of streams) {
+function serve(slot: Map<Socket, { offset: number; blocked: boolean }>): void {
+  for (const [socket, s] of slot) {
     if (s.blocked || !socket.writable) continue;
     const chunk = patternSlice(s.offset, streamChunk);
     s.offset += chunk.length;
     if (socket.write(chunk) !== true) s.blocked = true;
   }
-}, streamIntervalMs).unref();
+}
+
+// Serves every slot whose time has come since the last tick, so that a late timer does not lower
+// the rate: each stream still gets one chunk per interval.
+const epoch = performance.now();
+let served = 0;
+setInterval(() => {
+  const due = Math.floor((performance.now() - epoch) / SLOT_MS);
+  for (; served <= due; served++) serve(streams[served % slots]!);
+}, SLOT_MS).unref();
 
 const server = createServer({ noDelay: true }, (socket) => {
   socket.on('error', () => {});

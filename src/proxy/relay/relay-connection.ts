@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { EventEmitter } from 'node:events';
 import { nowMs } from '../../common/clock.js';
 import type { Socket } from 'node:net';
@@ -25,6 +26,13 @@ export interface RelayOptions {
   maxBuffer: number;
   /** Bytes read between two routine questions to the kernel about what the device acknowledged. */
   trimThreshold: number;
+  /**
+   * Also ask at a read when the last question is this old (ms; 0: only by bytes). A slow stream
+   * would otherwise keep every chunk for `trimThreshold` bytes, seconds to minutes: each one
+   * survives the young generation's collections, and copying them is what makes those pauses
+   * long at 1,000 connections (docs/bench.md, "Migration at 1,000 connections").
+   */
+  trimIntervalMs?: number;
   /** How long a connection whose device vanished keeps its server side paused. */
   detachHoldMs: number;
   /** How long an old device may still send upstream after it was cut, before it is dropped. */
@@ -80,6 +88,8 @@ export class RelayConnection extends EventEmitter {
   private bufferPollMs = 1;
   /** Server offset at which the next routine trim asks the kernel (once per `trimThreshold`). */
   private nextTrimAt = 0;
+  /** When the kernel was last asked (ms, performance.now()), for `trimIntervalMs`. */
+  private lastTrimAt = 0;
 
   constructor(
     readonly id: string,
@@ -227,11 +237,13 @@ export class RelayConnection extends EventEmitter {
     // Ask the kernel once per `trimThreshold` bytes read, and at every read once the bound is
     // reached: a device with a large window must not cost a getsockopt per chunk.
     if (this.replay.end >= this.nextTrimAt || this.replay.size >= this.options.maxBuffer) this.trim();
+    else if (this.options.trimIntervalMs && performance.now() - this.lastTrimAt >= this.options.trimIntervalMs) this.trim();
   }
 
   /** Releases what the device acknowledged; stops reading the server at the buffer's bound. */
   private trim(): void {
     this.nextTrimAt = this.replay.end + this.options.trimThreshold;
+    this.lastTrimAt = performance.now();
     const link = this.device;
     if (!link) return; // no holder: the server is held anyway, nothing to release
     this.replay.release(link.ackedOffset());
