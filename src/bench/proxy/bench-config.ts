@@ -10,6 +10,12 @@ export interface ProxyBenchConfig {
   bulkDurationMs: number;
   rateConcurrency: number;
   rateDurationMs: number;
+  /**
+   * An uncounted round of the connection rate per path before the counted ones, as JMH does for
+   * JIT runtimes: a fresh Node proxy spends about twice the CPU per connection in its first
+   * thousands of connections (docs/bench.md, "Connection rate, second look").
+   */
+  rateWarmupMs: number;
   migrationConnections: number;
   /** Migrations per round. */
   migrations: number;
@@ -36,6 +42,7 @@ const FULL: Omit<ProxyBenchConfig, 'proxyArgs'> = {
   bulkDurationMs: 2000,
   rateConcurrency: 64,
   rateDurationMs: 2000,
+  rateWarmupMs: 4000,
   migrationConnections: 1000,
   migrations: 200,
   migrationRounds: 3,
@@ -52,6 +59,7 @@ const QUICK: Omit<ProxyBenchConfig, 'proxyArgs'> = {
   bulkWarmupMs: 250,
   bulkDurationMs: 1000,
   rateDurationMs: 1000,
+  rateWarmupMs: 2000,
   migrationConnections: 300,
   migrations: 50,
   migrationRounds: 2,

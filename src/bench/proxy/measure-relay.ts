@@ -17,6 +17,8 @@ export interface RelayFigure {
   ratioToHaproxy: { direct: number; tsmp: number; pipe?: number };
   /** Median over rounds of tsmp/haproxy within the round: less sensitive to drifting load. */
   pairedRatioTsmp: number;
+  /** Connection rate only: the uncounted warm-up round's value per path (the cold figure), and its length. */
+  warmup?: { durationMs: number; perSecond: PerPath<number> };
   /** Failed connections during the figure, per relay (connection rate only). */
   errors?: PerPath<number>;
   /** Connections that did not close after the client's FIN within the bound (bulk only; must be 0). */
@@ -82,19 +84,31 @@ export async function measureBulk(
   return { ...figure('bytes/s', values), unclosed };
 }
 
-/** Connections per second (connect, handshake, 32-byte request/response, close). */
-export async function measureRate(ctx: RelayRunContext, opts: { concurrency: number; durationMs: number }): Promise<RelayFigure> {
+/**
+ * Connections per second (connect, handshake, 32-byte request/response, close), after one
+ * uncounted round of `warmupMs` per path (its value is kept as the cold figure).
+ */
+export async function measureRate(ctx: RelayRunContext, opts: { concurrency: number; durationMs: number; warmupMs: number }): Promise<RelayFigure> {
   const errors: PerPath<number> = { direct: 0, haproxy: 0, tsmp: 0 };
-  const values = await rounds(ctx.repeats, kindsOf(ctx), async (kind) => {
-    const r = await ctx.load.call<RateResult>(
+  const once = async (kind: RelayKind, durationMs: number): Promise<RateResult> =>
+    ctx.load.call<RateResult>(
       'rate',
-      { target: ctx.targets[kind], ...opts, timeoutMs: ctx.timeoutMs },
-      opts.durationMs + 2 * ctx.timeoutMs,
+      { target: ctx.targets[kind], concurrency: opts.concurrency, durationMs, timeoutMs: ctx.timeoutMs },
+      durationMs + 2 * ctx.timeoutMs,
     );
+  const cold: PerPath<number> = { direct: 0, haproxy: 0, tsmp: 0 };
+  if (opts.warmupMs > 0) {
+    for (const kind of kindsOf(ctx)) {
+      cold[kind] = round((await once(kind, opts.warmupMs)).perSecond);
+      await sleep(SETTLE_MS);
+    }
+  }
+  const values = await rounds(ctx.repeats, kindsOf(ctx), async (kind) => {
+    const r = await once(kind, opts.durationMs);
     errors[kind] = (errors[kind] ?? 0) + r.errors;
     return r.perSecond;
   });
-  return { ...figure('connections/s', values), errors };
+  return { ...figure('connections/s', values), errors, ...(opts.warmupMs > 0 ? { warmup: { durationMs: opts.warmupMs, perSecond: cold } } : {}) };
 }
 
 function kindsOf(ctx: RelayRunContext): RelayKind[] {

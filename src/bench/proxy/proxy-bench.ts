@@ -90,7 +90,7 @@ export async function runProxyBench(config: ProxyBenchConfig): Promise<ProxyBenc
       );
     }
     const connectionRate = await attempt('connections per second', () =>
-      measureRate(ctx, { concurrency: config.rateConcurrency, durationMs: config.rateDurationMs }),
+      measureRate(ctx, { concurrency: config.rateConcurrency, durationMs: config.rateDurationMs, warmupMs: config.rateWarmupMs }),
     );
     await Promise.all([haproxy.child.stop(), pipe.child.stop(), tsmp.child.stop()]);
 

@@ -74,6 +74,11 @@ export function formatProxyReport(r: ProxyBenchResult): string {
     const m = r.migration;
     lines.push('', `migrations: ${m.samples.length} done, ${m.failed} failed, ${m.migrationsWithReplay} replayed cached bytes; bytes checked: ${m.wrongBytes} wrong, ${m.offsetMismatches} offset mismatches`);
   }
+  if (ok(r.connectionRate) && r.connectionRate.warmup) {
+    const w = r.connectionRate.warmup;
+    const cold = w.perSecond.haproxy > 0 ? `${fmt(w.perSecond.tsmp / w.perSecond.haproxy, 2)}×` : 'n/a';
+    lines.push(`connections/s: counted after an uncounted ${fmt(w.durationMs / 1000, 0)} s warm-up round per path (JIT); in that cold round tsmp/haproxy was ${cold}`);
+  }
   if (ok(r.connectionRate) && r.connectionRate.errors) {
     const e = r.connectionRate.errors;
     if (e.direct + e.haproxy + e.tsmp + (e.pipe ?? 0) > 0) {

@@ -52,6 +52,8 @@ export function createFrontHandler(components: FrontComponents, options: FrontOp
     ).map((k) => [k, 0]),
   ) as Record<HandshakeFailure, number>;
   let handedOver = 0;
+  // The same for every connection: built once, not per accept.
+  const connectionOptions = { timeoutMs: resolved.handshakeTimeoutMs, lingerMs: resolved.closeLingerMs, logger };
 
   const handle = (socket: Socket): void => {
     if (pending.size >= resolved.maxPendingHandshakes) {
@@ -65,7 +67,7 @@ export function createFrontHandler(components: FrontComponents, options: FrontOp
     let handshake: Handshake | null = null;
     const connection: HandshakeConnection = new HandshakeConnection(
       socket,
-      { timeoutMs: resolved.handshakeTimeoutMs, lingerMs: resolved.closeLingerMs, logger },
+      connectionOptions,
       {
         onData(chunk) {
           if (handshake === null) {

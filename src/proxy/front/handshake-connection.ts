@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { nowMs } from '../../common/clock.js';
 import type { Logger } from '../../common/logger.js';
 
 /** Why a handshake ended without a hand-over; counted in `FrontStats`. */
@@ -45,6 +46,8 @@ function errorGuard(): void {}
  * socket over clean (paused, no listener but an error guard) or closes it with a lingering close.
  */
 export class HandshakeConnection {
+  /** When the socket came to the front (`nowMs()`), i.e. just after the kernel's accept. */
+  readonly acceptedAt = nowMs();
   private written = 0;
   private state: State = STATES.HANDSHAKING;
   private settled = false;

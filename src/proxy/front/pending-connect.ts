@@ -37,6 +37,7 @@ export function handOverPending(connection: HandshakeConnection, init: PendingCo
     destination: init.destination,
     socket: connection.socket,
     head: init.head,
+    acceptedAt: connection.acceptedAt,
     get answered() {
       return answered;
     },

@@ -48,6 +48,11 @@ export interface PendingConnect {
    * data behind CONNECT). The proxy forwards them first.
    */
   head: Buffer;
+  /**
+   * When the front got the socket from `accept` (`nowMs()`): where a migration's
+   * connect → first byte latency starts.
+   */
+  acceptedAt: number;
   /** Writes the success reply. The socket's data events are the proxy's from then on. */
   accept(bound: { address: string; port: number }): void;
   /** Writes the failure reply and closes the socket. */

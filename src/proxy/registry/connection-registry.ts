@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import type { RelayConnection } from '../relay/relay-connection.js';
 
 /**
@@ -16,10 +16,23 @@ export class ConnectionRegistry {
   /** @param prefix leading hex digit(s) naming the worker process that holds the connection */
   constructor(private readonly prefix = '') {}
 
+  /**
+   * Random bytes for ids, drawn from the CSPRNG a few KiB at a time: a `randomBytes(4)` per
+   * connection was 1 % of a connection-rate profile (docs/bench.md, "Connection rate").
+   */
+  private readonly entropy = Buffer.alloc(4096);
+  private entropyAt = this.entropy.length;
+
   /** A short id (8 hex digits) that is easy to type in `tsmp migrate <id>`. */
   newId(): string {
     for (;;) {
-      const id = (this.prefix + randomBytes(4).toString('hex')).slice(0, 8);
+      if (this.entropyAt + 4 > this.entropy.length) {
+        randomFillSync(this.entropy);
+        this.entropyAt = 0;
+      }
+      const hex = this.entropy.toString('hex', this.entropyAt, this.entropyAt + 4);
+      this.entropyAt += 4;
+      const id = (this.prefix + hex).slice(0, 8);
       if (!this.byId.has(id)) return id;
     }
   }
