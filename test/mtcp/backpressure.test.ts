@@ -13,7 +13,7 @@ afterEach(async () => {
 });
 
 describe('backpressure', () => {
-  it('pause() stops reading the socket: the member is held at its bound, then every byte arrives once', async () => {
+  it('pause() holds the member at its bound (held output is not acknowledged), then every byte arrives once', async () => {
     const pool = await makePool(1);
     const HIGH = 256 * 1024;
     let session: MtcpSession | undefined;
@@ -31,13 +31,14 @@ describe('backpressure', () => {
       await new Promise((r) => setTimeout(r, 300));
     }
     // The member stopped at its window: unacknowledged output never passes the high-water mark
-    // by more than one chunk, because the paused client reads (and so acknowledges) nothing.
+    // by more than one chunk, because the paused client acknowledges nothing it has not handed
+    // over (it still reads the socket, holding the bytes, so control frames keep arriving).
     const written = session!.bytesWritten;
     expect(written).toBeGreaterThanOrEqual(HIGH);
     expect(written).toBeLessThanOrEqual(HIGH + 16384);
     await new Promise((r) => setTimeout(r, 700)); // longer than the silence timeout
     expect(session!.bytesWritten).toBe(written);
-    expect(conn.bytesReceived).toBeLessThan(written);
+    expect(conn.bytesReceived).toBeLessThanOrEqual(written);
     // Paused long past the silence timeout, yet no migration: a paused reader is not a failure.
     expect(conn.migrations).toHaveLength(0);
     const reading = readHashed(conn, length, 30_000);

@@ -25,7 +25,9 @@ type ConnState = 'idle' | 'connecting' | 'established' | 'migrating' | 'closed';
  *   lacks;
  * - it migrates on demand (`migrate`), on failure (reset, silence) and by throughput policy.
  *
- * `pause()` stops reading the TCP socket itself (the proxy's transient pause relies on that).
+ * `pause()` stops the data events; the socket is still read, up to `heldOutputLimit` of output
+ * held back unacknowledged (so the member stops at its window), so that certificate refreshes and
+ * heartbeats keep arriving during a long pause (docs/mtcp.md, "Certificates").
  * Events: `connected`, `migration` (started), `migrated` (done), `migration-failed`, `cert`.
  */
 export class MtcpClientConnection extends Duplex {
@@ -42,6 +44,13 @@ export class MtcpClientConnection extends Duplex {
   private decoder: FrameDecoder | undefined;
   private received = 0;
   private acked = 0;
+  /**
+   * Output received but not handed to the application (it is paused or its buffer is full), in
+   * order. Counted in `received` (a resume starts after it) but not acknowledged.
+   */
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  private endPushed = false;
   private ackTimer: NodeJS.Timeout | undefined;
   private readonly input: ByteWindow;
   private waitingWrite: { chunk: Buffer; cb: (err?: Error | null) => void } | undefined;
@@ -242,7 +251,7 @@ export class MtcpClientConnection extends Duplex {
     s.on('close', () => this.onSocketLost(s));
     beforeFrames?.();
     for (const f of r.rest) if (s === this.socket) this.onFrame(f);
-    if (!this.userPaused && !this.pushFull) s.resume();
+    if (this.heldBytes < this.opts.heldOutputLimit) s.resume();
     // Off the migration's critical path: the new standby's connect must not delay the resume.
     setImmediate(() => this.aimStandby());
   }
@@ -275,11 +284,13 @@ export class MtcpClientConnection extends Duplex {
         this.policy?.count(f.payload.length);
         const rec = this.current;
         if (rec && rec.phases.firstByte === undefined) rec.phases.firstByte = Date.now();
+        if (this.userPaused || this.pushFull || this.held.length > 0) {
+          this.held.push(f.payload);
+          this.heldBytes += f.payload.length;
+          // Last resort, a member that does not keep to its window: TCP's backpressure.
+          if (this.heldBytes >= this.opts.heldOutputLimit) this.socket?.pause();
+        } else if (!this.push(f.payload)) this.pushFull = true;
         this.scheduleAck();
-        if (!this.push(f.payload)) {
-          this.pushFull = true;
-          this.socket?.pause();
-        }
         break;
       }
       case FrameType.COMMIT:
@@ -289,7 +300,7 @@ export class MtcpClientConnection extends Duplex {
       case FrameType.END:
         this.remoteEnded = true;
         this.sendAck();
-        this.push(null);
+        if (this.held.length === 0) this.pushEnd();
         break;
       case FrameType.HEARTBEAT:
         break;
@@ -314,7 +325,7 @@ export class MtcpClientConnection extends Duplex {
     if (s !== this.socket) return;
     this.socket = undefined;
     if (this.state !== 'established') return;
-    if (this.remoteEnded && this.localEnded) {
+    if (this.remoteEnded && this.localEnded && this.heldBytes === 0) {
       this.finishClosed();
       return;
     }
@@ -340,17 +351,41 @@ export class MtcpClientConnection extends Duplex {
     }
   }
 
+  /** Output handed to the application: what is acknowledged (held bytes are not). */
+  private get delivered(): number {
+    return this.received - this.heldBytes;
+  }
+
   private scheduleAck(): void {
-    if (this.received - this.acked >= this.opts.ackBytes) return this.sendAck();
-    if (!this.ackTimer) this.ackTimer = setTimeout(() => this.sendAck(), this.opts.ackDelayMs);
+    if (this.delivered - this.acked >= this.opts.ackBytes) return this.sendAck();
+    if (this.delivered > this.acked && !this.ackTimer) this.ackTimer = setTimeout(() => this.sendAck(), this.opts.ackDelayMs);
   }
 
   private sendAck(): void {
     if (this.ackTimer) clearTimeout(this.ackTimer);
     this.ackTimer = undefined;
-    if (this.acked === this.received || !this.socket || this.state !== 'established') return;
-    this.acked = this.received;
-    this.socket.write(encodeOffsetFrame(FrameType.ACK, this.received));
+    const upTo = this.delivered;
+    if (this.acked >= upTo || !this.socket || this.state !== 'established') return;
+    this.acked = upTo;
+    this.socket.write(encodeOffsetFrame(FrameType.ACK, upTo));
+  }
+
+  private pushEnd(): void {
+    if (this.endPushed) return;
+    this.endPushed = true;
+    this.push(null);
+  }
+
+  /** Hands held output to the application while it takes it; then the END if it came. */
+  private flushHeld(): void {
+    while (this.held.length > 0 && !this.userPaused && !this.pushFull) {
+      const b = this.held.shift()!;
+      this.heldBytes -= b.length;
+      if (!this.push(b)) this.pushFull = true;
+    }
+    if (this.held.length === 0 && this.remoteEnded) this.pushEnd();
+    if (this.heldBytes < this.opts.heldOutputLimit && this.state === 'established') this.socket?.resume();
+    this.scheduleAck();
   }
 
   private sendInput(chunks: Buffer[]): void {
@@ -392,26 +427,29 @@ export class MtcpClientConnection extends Duplex {
   }
 
   override _read(): void {
-    if (!this.pushFull) return;
+    if (!this.pushFull && this.held.length === 0) return;
     this.pushFull = false;
     if (!this.userPaused) {
       this.lastFrameAt = Date.now();
-      this.socket?.resume();
+      this.flushHeld();
     }
   }
 
-  /** Stops reading the TCP socket too: the member's window closes and it stops sending. */
+  /**
+   * Stops the data events. The socket is still read (control frames keep coming); output is held
+   * back unacknowledged, so the member stops at its window (see `heldOutputLimit`).
+   */
   override pause(): this {
     this.userPaused = true;
-    this.socket?.pause();
     return super.pause();
   }
 
   override resume(): this {
     this.userPaused = false;
     this.lastFrameAt = Date.now();
-    if (!this.pushFull) this.socket?.resume();
-    return super.resume();
+    super.resume();
+    this.flushHeld();
+    return this;
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {

@@ -44,8 +44,17 @@ export interface MtcpClientOptions {
   policy?: ThroughputPolicyOptions;
   /** @default 8 MiB */
   maxFrameBytes?: number;
-  /** Readable side's buffer; past it the socket is no longer read. @default 256 KiB */
+  /** Readable side's buffer (bytes handed over but not yet read by the application). @default 256 KiB */
   readHighWaterMark?: number;
+  /**
+   * Output the client keeps reading off the socket while the application is paused or its buffer
+   * is full, so control frames (CERT refreshes, heartbeats) still arrive, as HTTP/2 and QUIC
+   * endpoints keep reading their transport up to the flow-control window they advertise. Such
+   * bytes are not acknowledged until the application takes them, so the member stops at its own
+   * window (`outputHighWater`, 4 MiB by default). Past this bound the socket is no longer read.
+   * Keep it above the pool's `outputHighWater`. @default 8 MiB
+   */
+  heldOutputLimit?: number;
   logger?: Logger;
 }
 
@@ -62,6 +71,7 @@ export const CLIENT_DEFAULTS = {
   inputLimit: 8 << 20,
   maxFrameBytes: 8 << 20,
   readHighWaterMark: 256 * 1024,
+  heldOutputLimit: 8 << 20,
 } as const;
 
 export type ResolvedClientOptions = typeof CLIENT_DEFAULTS & Omit<MtcpClientOptions, keyof typeof CLIENT_DEFAULTS>;
@@ -69,7 +79,7 @@ export type ResolvedClientOptions = typeof CLIENT_DEFAULTS & Omit<MtcpClientOpti
 export function resolveClientOptions(o: MtcpClientOptions): ResolvedClientOptions & { autoMigrate: boolean } {
   if (!o.address && !(o.members && o.members.length > 0)) throw new ConfigError('mtcp client needs an address or members');
   const r = { ...CLIENT_DEFAULTS, ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) } as ResolvedClientOptions & { autoMigrate: boolean };
-  for (const k of ['handshakeTimeoutMs', 'ackBytes', 'inputLimit', 'maxFrameBytes', 'readHighWaterMark'] as const) {
+  for (const k of ['handshakeTimeoutMs', 'ackBytes', 'inputLimit', 'maxFrameBytes', 'readHighWaterMark', 'heldOutputLimit'] as const) {
     if (!(r[k] > 0)) throw new ConfigError(`mtcp client option ${k} must be positive`);
   }
   if (r.silenceTimeoutMs < 0 || r.ackDelayMs < 0 || r.retryDelayMs < 0 || r.maxRetryDelayMs < 0 || !(r.standbyMaxRetryMs > 0)) throw new ConfigError('mtcp client timeouts must not be negative');
