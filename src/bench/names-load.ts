@@ -100,7 +100,7 @@ export async function runLoadProcesses(spec: Omit<ChildSpec, 'connections'> & { 
  * Runs one load-generator child (`childPath` with its JSON spec as the argument) and resolves with
  * the result it prints; killed if it outlives its run by 30 s.
  */
-export function runLoadChild(childPath: string, spec: unknown, durationS: number, label: string): Promise<LoadResult> {
+export function runLoadChild<R = LoadResult>(childPath: string, spec: unknown, durationS: number, label: string): Promise<R> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [childPath, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -110,7 +110,7 @@ export function runLoadChild(childPath: string, spec: unknown, durationS: number
     child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
     child.once('exit', (code) => {
       clearTimeout(timer);
-      if (code === 0) resolve(JSON.parse(out) as LoadResult);
+      if (code === 0) resolve(JSON.parse(out) as R);
       else reject(new Error(`${label} exited with ${code}: ${err}`));
     });
   });

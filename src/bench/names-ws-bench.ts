@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import type { LoadResult } from './names-load.js';
 import { awaitListening, cpuMicros } from './names-proc.js';
 import type { WsChildSpec } from './names-ws-load-child.js';
-import { runWsLoadProcesses } from './names-ws-load.js';
+import { runWsLoadProcesses, runWsRateProcess } from './names-ws-load.js';
+import type { FixedRateResult } from './names-ws-rate-child.js';
 
 const ECHO = join(dirname(fileURLToPath(import.meta.url)), 'names-ws-echo-main.js');
 
@@ -54,5 +55,50 @@ export async function measureWs(url: string, serverPid: number, echo: { url: str
     heartbeat: await one('heartbeat', WS_SHAPE.heartbeat),
     heartbeatSteady: await one('heartbeat-steady', WS_SHAPE.heartbeat),
     heartbeatOnePerSession: await one('heartbeat-steady', WS_SHAPE.perSession),
+  };
+}
+
+/**
+ * The fixed-rate (open-loop) runs (names-ws-rate-child.ts, docs/names.md "Latency at a fixed
+ * rate"): the issue's rates offered on the same sessions as the closed loop, each right after
+ * the same schedule against the echo server, whose latency is the floor this machine and this
+ * generator give at that moment.
+ */
+export const FIXED_RATE = {
+  resolve: { sockets: WS_SHAPE.resolve.sockets, ratePerSecond: 20_000 },
+  heartbeat: { sockets: WS_SHAPE.heartbeat.sockets, ratePerSecond: 10_000 },
+};
+
+/**
+ * `serverCpuUsPerRequest` over the whole schedule (warm-up included); `echo` the same schedule
+ * against the echo server; `timelineMaxMs` the worst latency of each 100 ms (where stalls are).
+ */
+export type FixedRateFigure = FixedRateResult & { serverCpuUsPerRequest: number | null; echo: FixedRateResult };
+export type WsFixedRateBench = Record<'resolve' | 'heartbeat' | 'heartbeatSteady', FixedRateFigure>;
+
+export async function measureWsFixedRate(
+  url: string,
+  serverPid: number,
+  echo: { url: string },
+  count: number,
+  timing: { warmupS: number; durationS: number },
+  serviceKey: string,
+  rates: { resolve: number; heartbeat: number } = { resolve: FIXED_RATE.resolve.ratePerSecond, heartbeat: FIXED_RATE.heartbeat.ratePerSecond },
+): Promise<WsFixedRateBench> {
+  const run = (u: string, kind: WsChildSpec['kind'], sockets: number, ratePerSecond: number) =>
+    runWsRateProcess({ url: u, kind, sockets, ratePerSecond, ...timing, count, serviceKey, seed: 0, timelineMs: 100 });
+  const one = async (kind: WsChildSpec['kind'], sockets: number, rate: number): Promise<FixedRateFigure> => {
+    const echoRun = await run(echo.url, kind === 'resolve' ? 'bare' : kind, sockets, rate);
+    const cpu0 = cpuMicros(serverPid);
+    const r = await run(url, kind, sockets, rate);
+    const cpu1 = cpuMicros(serverPid);
+    const scheduled = Math.round(rate * (timing.warmupS + timing.durationS));
+    const serverCpuUsPerRequest = cpu0 === null || cpu1 === null ? null : Math.round((cpu1 - cpu0) / scheduled);
+    return { ...r, serverCpuUsPerRequest, echo: echoRun };
+  };
+  return {
+    resolve: await one('resolve', FIXED_RATE.resolve.sockets, rates.resolve),
+    heartbeat: await one('heartbeat', FIXED_RATE.heartbeat.sockets, rates.heartbeat),
+    heartbeatSteady: await one('heartbeat-steady', FIXED_RATE.heartbeat.sockets, rates.heartbeat),
   };
 }

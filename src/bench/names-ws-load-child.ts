@@ -7,14 +7,13 @@
  * device of its own, a new CoA on every heartbeat: every one is written and is a CoA change) and
  * `heartbeat-steady` (the same CoA each time: the common case of an agent that did not move).
  */
-import WebSocket from 'ws';
 import { SendBatcher } from '../names/push/send-batcher.js';
-import { did, token } from './names-ids.js';
 import type { LoadResult } from './names-load.js';
+import { openSession, percentile, requestFrame, round3, sessionAuthorization, type WsLoadKind } from './names-ws-session.js';
 
 export interface WsChildSpec {
   url: string;
-  kind: 'bare' | 'resolve' | 'heartbeat' | 'heartbeat-steady';
+  kind: WsLoadKind;
   sockets: number;
   inFlight: number;
   durationS: number;
@@ -26,30 +25,12 @@ export interface WsChildSpec {
 
 const MAX_SAMPLES = 5_000_000;
 
-function open(url: string, authorization: string): Promise<WebSocket> {
-  const ws = new WebSocket(url.replace(/^http/, 'ws') + '/v1/push', { headers: { authorization }, perMessageDeflate: false });
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('no hello within 10 s')), 10_000);
-    ws.once('message', () => {
-      clearTimeout(t);
-      resolve(ws);
-    });
-    ws.once('error', reject);
-    ws.once('unexpected-response', (_q, res) => reject(new Error(`upgrade refused: HTTP ${res.statusCode}`)));
-  });
-}
-
 export async function runWsChild(spec: WsChildSpec): Promise<LoadResult> {
-  const bearer = `Bearer ${spec.serviceKey}`;
-  const heartbeat = spec.kind === 'heartbeat' || spec.kind === 'heartbeat-steady';
   // Devices spread over the seeded ones, distinct within and across processes.
   const device = (s: number) => (spec.seed + s * 7919) % spec.count;
-  const sockets = await Promise.all(
-    Array.from({ length: spec.sockets }, (_, s) => {
-      const i = device(s);
-      return open(spec.url, heartbeat ? `Basic ${Buffer.from(`${did(i)}:${token(i)}`).toString('base64')}` : bearer);
-    }),
-  );
+  const sockets = (
+    await Promise.all(Array.from({ length: spec.sockets }, (_, s) => openSession(spec.url, sessionAuthorization(spec.kind, device(s), spec.serviceKey))))
+  ).map((o) => o.ws);
   // Requests sent in one turn (the answers of one read each start a new one) leave in one write.
   const out = new SendBatcher();
   const samples = new Float64Array(MAX_SAMPLES);
@@ -65,12 +46,9 @@ export async function runWsChild(spec: WsChildSpec): Promise<LoadResult> {
 
   sockets.forEach((ws, s) => {
     const sentAt = new Map<number, number>();
-    const coaBase = `198.18.${(s >> 8) & 255}.${s & 255}`;
     const send = () => {
       const id = seq++;
-      let frame: string;
-      if (heartbeat) frame = JSON.stringify({ type: 'rpc', id, method: 'heartbeat', params: { coa: spec.kind === 'heartbeat' ? `${coaBase}:${id & 65535}` : `${coaBase}:4000`, groupModified: 0 } });
-      else frame = JSON.stringify({ type: 'rpc', id, method: 'resolve', params: { did: did(Math.floor(Math.random() * spec.count)) } });
+      const frame = requestFrame(spec.kind, id, s, spec.count);
       sentAt.set(id, performance.now());
       outstanding++;
       out.send(ws, frame);
@@ -110,9 +88,8 @@ export async function runWsChild(spec: WsChildSpec): Promise<LoadResult> {
   const seconds = (performance.now() - start) / 1000;
   for (const ws of sockets) ws.terminate();
   const sorted = samples.subarray(0, Math.min(n, MAX_SAMPLES)).sort();
-  const pct = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! : 0);
-  const r3 = (x: number) => Math.round(x * 1000) / 1000;
-  return { requests: n, errors, ...(errors ? { errorKinds } : {}), seconds: r3(seconds), perSecond: Math.round(n / seconds), p50Ms: r3(pct(0.5)), p99Ms: r3(pct(0.99)), maxMs: r3(pct(1)) };
+  const pct = (p: number) => round3(percentile(sorted, p));
+  return { requests: n, errors, ...(errors ? { errorKinds } : {}), seconds: round3(seconds), perSecond: Math.round(n / seconds), p50Ms: pct(0.5), p99Ms: pct(0.99), maxMs: pct(1) };
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'))) {

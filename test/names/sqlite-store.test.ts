@@ -73,6 +73,46 @@ describe('SqliteStore presence in memory', () => {
     await again.close();
   });
 
+  it('reads the devices into memory when it opens (unless told not to)', async () => {
+    const path = join(tmp.dir, 'preload.db');
+    const a = new SqliteStore({ path });
+    await a.createUser({ uid: 'l@b.c', passwordHash: 'h', createdAt: T });
+    await a.createDevice({ did: 'pc.l@b.c', uid: 'l@b.c', name: 'pc', tokenHash: 'x', createdAt: T });
+    await a.close();
+    const opened = new SqliteStore({ path, presenceWriteMs: 10_000 });
+    const lazy = new SqliteStore({ path, presenceWriteMs: 10_000, preloadDevices: false });
+    // A change behind both stores' backs: only a store that already holds the device ignores it.
+    const other = new Database(path);
+    other.prepare("UPDATE devices SET coa = '198.18.7.7:7' WHERE did = 'pc.l@b.c'").run();
+    other.close();
+    expect((await opened.getDevice('pc.l@b.c'))?.coa).toBeNull();
+    expect((await lazy.getDevice('pc.l@b.c'))?.coa).toBe('198.18.7.7:7');
+    await opened.close();
+    await lazy.close();
+  });
+
+  it('gives each heartbeat of one group commit the presence the one before it left', async () => {
+    const path = join(tmp.dir, 'batch.db');
+    const s = new SqliteStore({ path, presenceWriteMs: 10_000 });
+    await s.createUser({ uid: 'g@b.c', passwordHash: 'h', createdAt: T });
+    await s.createDevice({ did: 'pc.g@b.c', uid: 'g@b.c', name: 'pc', tokenHash: 'x', createdAt: T });
+    await s.getDevice('pc.g@b.c');
+    // Same turn: one transaction; the second sees the first's CoA, the third the second's.
+    const [p1, p2, p3] = await Promise.all([
+      s.heartbeat({ did: 'pc.g@b.c', coa: '198.18.1.1:1', control: null, now: T + 1 }),
+      s.heartbeat({ did: 'pc.g@b.c', coa: '198.18.1.1:2', control: null, now: T + 2 }),
+      s.heartbeat({ did: 'pc.g@b.c', coa: '198.18.1.1:3', control: null, now: T + 3 }),
+    ]);
+    expect([p1, p2, p3]).toEqual([
+      { coa: null, lastSeen: null },
+      { coa: '198.18.1.1:1', lastSeen: T + 1 },
+      { coa: '198.18.1.1:2', lastSeen: T + 2 },
+    ]);
+    expect(row(path, 'pc.g@b.c')).toEqual({ coa: '198.18.1.1:3', last_seen: T + 3 });
+    expect((await s.getDevice('pc.g@b.c'))?.coa).toBe('198.18.1.1:3');
+    await s.close();
+  });
+
   it('writes a memory-only last_seen out when its device leaves the cache', async () => {
     const path = join(tmp.dir, 'evict.db');
     const s = new SqliteStore({ path, presenceWriteMs: 60_000, cachedDevices: 1 });
