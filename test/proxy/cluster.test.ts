@@ -44,8 +44,13 @@ describe('proxy with --workers 2', () => {
       const m = await api('phone', 'POST', `/v1/connections/${conn.id}/migrate`, { to: 'pc' });
       expect(m.status).toBe(202);
       const host = i % 2 === 0 ? `${m.json.ticket}.ticket.tsmp.invalid` : '127.0.0.1';
+      // The first two (attach by ticket, then by destination) are awaited with a blocking query,
+      // asked before the target connects: the primary forwards it to the worker holding the
+      // migration, which answers when it ends.
+      const waited = i < 2 ? api('pc', 'GET', `/v1/migrations/${m.json.id}?wait=10000`) : undefined;
       const b = await socksConnect(proxy.port, did('pc'), TOKENS.pc, host, c.server.port);
       const gotB = collect(b.socket);
+      if (waited) expect((await waited).json.state).toBe('done');
       await until(async () => (await api('pc', 'GET', `/v1/migrations/${m.json.id}`)).json.state === 'done', 10_000, `migration ${i}`);
       c.server.sessions[0]!.finish();
       await Promise.all([c.gotA.ended, gotB.ended]);

@@ -28,7 +28,7 @@ export class ClusterControlBackend implements ControlBackend {
     else w.reject(new ControlRequestError(msg.error.code, msg.error.status as 404, msg.error.message));
   }
 
-  private call<T>(index: number, call: ControlOp): Promise<T> {
+  private call<T>(index: number, call: ControlOp, extraMs = 0): Promise<T> {
     const worker = this.workers()[index];
     if (!worker || !worker.isConnected()) {
       return Promise.reject(new ControlRequestError('ERR_WORKER_UNAVAILABLE', 503, `proxy worker ${index} is not running`));
@@ -38,7 +38,7 @@ export class ClusterControlBackend implements ControlBackend {
       const timer = setTimeout(() => {
         this.waiting.delete(seq);
         reject(new ControlRequestError('ERR_WORKER_TIMEOUT', 503, `proxy worker ${index} did not answer`));
-      }, REQUEST_TIMEOUT_MS);
+      }, REQUEST_TIMEOUT_MS + extraMs);
       this.waiting.set(seq, { resolve: resolve as (v: unknown) => void, reject, timer });
       worker.send({ tsmp: 'request', seq, call } satisfies PrimaryToWorker);
     });
@@ -81,8 +81,8 @@ export class ClusterControlBackend implements ControlBackend {
     return this.call(this.ownerOf(id, 0, 'connection'), { op: 'migrateServer', uid, id, ...(to !== undefined ? { to } : {}) });
   }
 
-  getMigration(uid: string, id: string): Promise<MigrationView> {
-    return this.call(this.ownerOf(id, 1, 'migration'), { op: 'getMigration', uid, id });
+  getMigration(uid: string, id: string, waitMs = 0): Promise<MigrationView> {
+    return this.call(this.ownerOf(id, 1, 'migration'), { op: 'getMigration', uid, id, ...(waitMs > 0 ? { waitMs } : {}) }, waitMs);
   }
 
   async listMigrations(uid: string): Promise<MigrationView[]> {

@@ -15,7 +15,7 @@ export type ControlOp =
   | { op: 'migrate'; uid: string; id: string; target: DeviceIdentity; snapshot: unknown }
   /** M-TCP: move the server end of a pool connection (`to` omitted: the next member). */
   | { op: 'migrateServer'; uid: string; id: string; to?: string }
-  | { op: 'getMigration'; uid: string; id: string }
+  | { op: 'getMigration'; uid: string; id: string; waitMs?: number }
   | { op: 'listMigrations'; uid: string };
 
 export type PrimaryToWorker =

@@ -152,7 +152,7 @@ async function answer(backend: LocalControlBackend, seq: number, call: ControlOp
         value = await backend.migrateServer(call.uid, call.id, call.to);
         break;
       case 'getMigration':
-        value = await backend.getMigration(call.uid, call.id);
+        value = await backend.getMigration(call.uid, call.id, call.waitMs ?? 0);
         break;
       case 'listMigrations':
         value = await backend.listMigrations(call.uid);

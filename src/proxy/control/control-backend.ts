@@ -19,7 +19,8 @@ export interface ControlBackend {
   startMigration(uid: string, id: string, target: DeviceIdentity, snapshot: unknown): Promise<MigrationView>;
   /** M-TCP: moves the server end of a pool connection to member `to` (or the next one). */
   migrateServer(uid: string, id: string, to: string | undefined): Promise<MigrationView>;
-  getMigration(uid: string, id: string): Promise<MigrationView>;
+  /** With `waitMs` > 0 a device migration that has not ended is answered when it ends, or after `waitMs`. */
+  getMigration(uid: string, id: string, waitMs?: number): Promise<MigrationView>;
   listMigrations(uid: string): Promise<MigrationView[]>;
 }
 
@@ -63,10 +64,11 @@ export class LocalControlBackend implements ControlBackend {
     return this.servers.start(uid, conn.id, to) as unknown as MigrationView;
   }
 
-  async getMigration(uid: string, id: string): Promise<MigrationView> {
+  async getMigration(uid: string, id: string, waitMs = 0): Promise<MigrationView> {
     if (this.servers?.has(id)) return this.servers.get(uid, id) as unknown as MigrationView;
     const m = this.migrations.get(id);
     if (!m || m.uid !== uid) throw notFound('migration', id);
+    await this.migrations.whenFinished(m, waitMs);
     // The ticket is for the devices of the user the migration belongs to.
     return { kind: 'device', ...m.toJSON(true) } as unknown as MigrationView;
   }

@@ -21,6 +21,14 @@ const migrateBody = z.object({
   snapshot: z.unknown().optional(),
 });
 
+/** The longest blocking `GET /v1/migrations/{id}?wait=MS` (a migration times out at 60 s by default). */
+export const MAX_MIGRATION_WAIT_MS = 30_000;
+
+const migrationQuery = z.object({
+  /** Answer when the migration ends, or after this many ms (Consul-style blocking query). */
+  wait: z.coerce.number().int('wait is whole milliseconds').min(0).max(MAX_MIGRATION_WAIT_MS).optional(),
+});
+
 /** M-TCP (issue 5): the member to move the server end to; the next one in the pool when absent. */
 const migrateServerBody = z.object({
   to: z.string().min(1).max(128).regex(/^[A-Za-z0-9._-]+$/, 'to is a pool member id').optional(),
@@ -91,7 +99,10 @@ export function buildControlServer(deps: ControlServerDeps): FastifyInstance {
       return reply.code(202).send(await b.migrateServer(req.device.uid, req.params.id, body.to));
     });
     v1.get('/migrations', async (req) => ({ migrations: await b.listMigrations(req.device.uid) }));
-    v1.get<ById>('/migrations/:id', async (req) => b.getMigration(req.device.uid, req.params.id));
+    v1.get<ById>('/migrations/:id', async (req) => {
+      const { wait } = migrationQuery.parse(req.query ?? {});
+      return b.getMigration(req.device.uid, req.params.id, wait ?? 0);
+    });
   }, { prefix: '/v1' });
 
   return app;

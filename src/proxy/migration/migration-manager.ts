@@ -42,6 +42,8 @@ export class MigrationManager {
   /** Told when a migration reaches an end state (done, rolled back, failed). */
   readonly finishedListeners: ((migration: Migration) => void)[] = [];
   counts = { started: 0, done: 0, rolledBack: 0, failed: 0 };
+  /** Callers of `whenFinished` still waiting, by migration id. */
+  private readonly finishWaiters = new Map<string, Set<() => void>>();
 
   constructor(
     private readonly registry: ConnectionRegistry,
@@ -175,7 +177,28 @@ export class MigrationManager {
     this.finish(m);
   }
 
+  /**
+   * Resolves when `m` reaches an end state, or after `timeoutMs`, whichever comes first (the
+   * control API's blocking `GET /v1/migrations/{id}?wait=MS`, as Consul's blocking queries).
+   */
+  whenFinished(m: Migration, timeoutMs: number): Promise<void> {
+    if (m.finished || timeoutMs <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      let waiters = this.finishWaiters.get(m.id);
+      if (!waiters) this.finishWaiters.set(m.id, (waiters = new Set()));
+      const done = (): void => {
+        clearTimeout(timer);
+        waiters.delete(done);
+        if (waiters.size === 0 && this.finishWaiters.get(m.id) === waiters) this.finishWaiters.delete(m.id);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      waiters.add(done);
+    });
+  }
+
   private finish(m: Migration): void {
+    for (const done of [...(this.finishWaiters.get(m.id) ?? [])]) done();
     clearTimeout(this.timers.get(m.id));
     this.timers.delete(m.id);
     this.cleanups.get(m.id)?.();
@@ -197,5 +220,6 @@ export class MigrationManager {
   close(): void {
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
+    for (const waiters of [...this.finishWaiters.values()]) for (const done of [...waiters]) done();
   }
 }
