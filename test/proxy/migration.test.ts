@@ -45,3 +45,48 @@ describe('migration between devices', () => {
     expect(m.phases.resumed).toBeGreaterThanOrEqual(m.phases.firstByte);
   });
 });
+
+describe('GET /v1/migrations/{id}?wait=MS (blocking query)', () => {
+  it('answers when the migration ends, or with its current state when the wait runs out', async () => {
+    harness = await startProxy();
+    const total = 4 * 1024 * 1024;
+    server = await startStreamServer({ total, chunk: 16 * 1024, intervalMs: 2 });
+    const a = await connectAs('phone', server.port);
+    const gotA = collect(a.socket);
+    await until(() => gotA.bytes() > 256 * 1024, 10_000, 'phone to receive 256 KiB');
+    const [conn] = (await harness.api('phone', 'GET', '/v1/connections')).json.connections;
+    const m = (await harness.api('phone', 'POST', `/v1/connections/${conn.id}/migrate`, { to: 'pc' })).json;
+
+    // Nobody attaches: the wait runs out and the answer is the state at that moment.
+    let t0 = performance.now();
+    const short = await harness.api('phone', 'GET', `/v1/migrations/${m.id}?wait=150`);
+    expect(short.status).toBe(200);
+    expect(short.json.state).toBe('waiting');
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(140);
+
+    // Bad waits are refused before anything waits; other users' ids are a 404 at once.
+    expect((await harness.api('phone', 'GET', `/v1/migrations/${m.id}?wait=soon`)).status).toBe(400);
+    expect((await harness.api('phone', 'GET', `/v1/migrations/${m.id}?wait=30001`)).status).toBe(400);
+    t0 = performance.now();
+    expect((await harness.api('mallory', 'GET', `/v1/migrations/${m.id}?wait=5000`)).status).toBe(404);
+    expect(performance.now() - t0).toBeLessThan(1_000);
+
+    // A long wait is answered as soon as the target has attached, with the end state.
+    t0 = performance.now();
+    const blocked = harness.api('pc', 'GET', `/v1/migrations/${m.id}?wait=20000`);
+    await new Promise((r) => setTimeout(r, 100));
+    const b = await connectAs('pc', server.port);
+    const gotB = collect(b.socket);
+    const done = await blocked;
+    expect(done.status).toBe(200);
+    expect(done.json.state).toBe('done');
+    expect(performance.now() - t0).toBeLessThan(10_000);
+
+    await Promise.all([gotA.ended, gotB.ended, server.sessions[0]!.done]);
+    expect(done.json.fromOffset).toBe(gotA.bytes());
+    expect(gotA.bytes() + gotB.bytes()).toBe(total);
+    const whole = createHash('sha256');
+    for (const c of [...gotA.chunks, ...gotB.chunks]) whole.update(c);
+    expect(whole.digest('hex')).toBe(server.sessions[0]!.hash());
+  });
+});
