@@ -30,50 +30,55 @@ async function until(cond: () => boolean, what: string, timeoutMs = 5000): Promi
   }
 }
 
+/**
+ * Three in-process members streaming `length` bytes of `tag` to a client whose standby points at
+ * s2, a little under way; resolves with the hashed reading to await at the end.
+ */
+async function streamingWithStandbyToS2(tag: string, length: number, settleMs = 30) {
+  const pool = await makePool(3);
+  const started = await startPool(pool, { rate: 2_000_000 });
+  servers = started;
+  const client = await new MtcpClientConnection({ address: pool.members[0]!.address }).connect();
+  conn = client;
+  await until(() => client.standbyMember === 's2', 'a standby to s2');
+  request(client, tag, length);
+  const reading = readHashed(client, length, 10_000);
+  await new Promise((r) => setTimeout(r, settleMs));
+  return { client, servers: started, reading };
+}
+
 describe('M-TCP standby connection', () => {
   it('migrates over the standby (one hello, no new TCP connection) and keeps every byte exactly once', async () => {
-    const pool = await makePool(3);
-    servers = await startPool(pool, { rate: 2_000_000 });
-    conn = await new MtcpClientConnection({ address: pool.members[0]!.address }).connect();
-    await until(() => conn!.standbyMember === 's2', 'a standby to s2');
     const length = 300_000;
-    request(conn, 'standby', length);
-    const reading = readHashed(conn, length, 10_000);
-    await new Promise((r) => setTimeout(r, 40));
-    const rec = await conn.migrate();
+    const { client, reading } = await streamingWithStandbyToS2('standby', length, 40);
+    const rec = await client.migrate();
     expect(rec.via).toBe('standby');
     expect(rec.to).toBe('s2');
     expect(rec.attempts).toEqual([{ member: 's2', ok: true }]);
     expect(rec.transfer?.source).toBe('peer');
     // The used standby is replaced by one to the member after s2.
-    await until(() => conn!.standbyMember === 's3', 'a standby to s3');
+    await until(() => client.standbyMember === 's3', 'a standby to s3');
     // A target named explicitly that is the standby's member also goes over it.
-    const rec2 = await conn.migrate('s3');
+    const rec2 = await client.migrate('s3');
     expect(rec2.via).toBe('standby');
     expect(rec2.to).toBe('s3');
     const got = await reading;
     expect(got.bytes).toBe(length);
     expect(got.hash).toBe(expectedStreamHash('standby', length));
     // At most one standby per connection: 3 opened (to s2, s3, then s1), none left after destroy.
-    await until(() => conn!.standbyMember === 's1', 'a standby to s1');
-    expect(conn.standbyOpened).toBe(3);
-    conn.destroy();
-    expect(conn.standbyMember).toBeUndefined();
+    await until(() => client.standbyMember === 's1', 'a standby to s1');
+    expect(client.standbyOpened).toBe(3);
+    client.destroy();
+    expect(client.standbyMember).toBeUndefined();
   });
 
   it('takes a migration to another member than the standby over a new connection', async () => {
-    const pool = await makePool(3);
-    servers = await startPool(pool, { rate: 2_000_000 });
-    conn = await new MtcpClientConnection({ address: pool.members[0]!.address }).connect();
-    await until(() => conn!.standbyMember === 's2', 'a standby to s2');
-    request(conn, 'other', 200_000);
-    const reading = readHashed(conn, 200_000, 10_000);
-    await new Promise((r) => setTimeout(r, 30));
-    const rec = await conn.migrate('s3');
+    const { client, reading } = await streamingWithStandbyToS2('other', 200_000);
+    const rec = await client.migrate('s3');
     expect(rec.via).toBe('connect');
     expect(rec.to).toBe('s3');
     expect((await reading).hash).toBe(expectedStreamHash('other', 200_000));
-    await until(() => conn!.standbyMember === 's1', 'a standby to s1 (next after s3)');
+    await until(() => client.standbyMember === 's1', 'a standby to s1 (next after s3)');
   });
 
   it('with standby: false, migrates over a new connection as before', async () => {
@@ -119,17 +124,11 @@ describe('M-TCP standby connection', () => {
   });
 
   it('falls back to a new connection when the standby died unnoticed (closed in the same turn as the migration)', async () => {
-    const pool = await makePool(3);
-    servers = await startPool(pool, { rate: 2_000_000 });
-    conn = await new MtcpClientConnection({ address: pool.members[0]!.address }).connect();
-    await until(() => conn!.standbyMember === 's2', 'a standby to s2');
-    request(conn, 'unnoticed', 200_000);
-    const reading = readHashed(conn, 200_000, 10_000);
-    await new Promise((r) => setTimeout(r, 30));
+    const { client, servers: pool, reading } = await streamingWithStandbyToS2('unnoticed', 200_000);
     // close() resets s2's sockets at once, but the client sees that only on its next I/O turn:
     // the migration takes a standby that is already dead.
-    const closing = servers.get('s2')!.close();
-    const rec = await conn.migrate();
+    const closing = pool.get('s2')!.close();
+    const rec = await client.migrate();
     await closing;
     expect(rec.standbyFallback?.member).toBe('s2');
     expect(rec.via).toBe('connect');

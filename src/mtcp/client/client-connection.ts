@@ -8,6 +8,7 @@ import { encodeFrame, encodeOffsetFrame, decodeOffset, encodeHeader, type FrameD
 import { DATA_CHUNK_BYTES, FrameType, type Frame } from '../wire/frame-types.js';
 import { certSchema, parseControl, rejectSchema, type PoolMemberInfo, type Resumed, type Welcome } from '../wire/control-messages.js';
 import { handshake, handshakeOnConnected, HandshakeError, type HandshakeResult } from './client-handshake.js';
+import { HeldOutput } from './held-output.js';
 import { StandbyLink } from './standby-link.js';
 import { resolveClientOptions, type MtcpClientOptions, type ResolvedClientOptions } from './client-options.js';
 import { ThroughputMonitor } from './throughput-policy.js';
@@ -48,8 +49,7 @@ export class MtcpClientConnection extends Duplex {
    * Output received but not handed to the application (it is paused or its buffer is full), in
    * order. Counted in `received` (a resume starts after it) but not acknowledged.
    */
-  private held: Buffer[] = [];
-  private heldBytes = 0;
+  private readonly held = new HeldOutput();
   private endPushed = false;
   private ackTimer: NodeJS.Timeout | undefined;
   private readonly input: ByteWindow;
@@ -251,7 +251,7 @@ export class MtcpClientConnection extends Duplex {
     s.on('close', () => this.onSocketLost(s));
     beforeFrames?.();
     for (const f of r.rest) if (s === this.socket) this.onFrame(f);
-    if (this.heldBytes < this.opts.heldOutputLimit) s.resume();
+    if (this.held.bytes < this.opts.heldOutputLimit) s.resume();
     // Off the migration's critical path: the new standby's connect must not delay the resume.
     setImmediate(() => this.aimStandby());
   }
@@ -284,11 +284,10 @@ export class MtcpClientConnection extends Duplex {
         this.policy?.count(f.payload.length);
         const rec = this.current;
         if (rec && rec.phases.firstByte === undefined) rec.phases.firstByte = Date.now();
-        if (this.userPaused || this.pushFull || this.held.length > 0) {
-          this.held.push(f.payload);
-          this.heldBytes += f.payload.length;
+        if (this.userPaused || this.pushFull || !this.held.empty) {
+          this.held.add(f.payload);
           // Last resort, a member that does not keep to its window: TCP's backpressure.
-          if (this.heldBytes >= this.opts.heldOutputLimit) this.socket?.pause();
+          if (this.held.bytes >= this.opts.heldOutputLimit) this.socket?.pause();
         } else if (!this.push(f.payload)) this.pushFull = true;
         this.scheduleAck();
         break;
@@ -300,7 +299,7 @@ export class MtcpClientConnection extends Duplex {
       case FrameType.END:
         this.remoteEnded = true;
         this.sendAck();
-        if (this.held.length === 0) this.pushEnd();
+        if (this.held.empty) this.pushEnd();
         break;
       case FrameType.HEARTBEAT:
         break;
@@ -325,7 +324,7 @@ export class MtcpClientConnection extends Duplex {
     if (s !== this.socket) return;
     this.socket = undefined;
     if (this.state !== 'established') return;
-    if (this.remoteEnded && this.localEnded && this.heldBytes === 0) {
+    if (this.remoteEnded && this.localEnded && this.held.empty) {
       this.finishClosed();
       return;
     }
@@ -353,7 +352,7 @@ export class MtcpClientConnection extends Duplex {
 
   /** Output handed to the application: what is acknowledged (held bytes are not). */
   private get delivered(): number {
-    return this.received - this.heldBytes;
+    return this.received - this.held.bytes;
   }
 
   private scheduleAck(): void {
@@ -378,13 +377,11 @@ export class MtcpClientConnection extends Duplex {
 
   /** Hands held output to the application while it takes it; then the END if it came. */
   private flushHeld(): void {
-    while (this.held.length > 0 && !this.userPaused && !this.pushFull) {
-      const b = this.held.shift()!;
-      this.heldBytes -= b.length;
-      if (!this.push(b)) this.pushFull = true;
+    while (!this.held.empty && !this.userPaused && !this.pushFull) {
+      if (!this.push(this.held.take()!)) this.pushFull = true;
     }
-    if (this.held.length === 0 && this.remoteEnded) this.pushEnd();
-    if (this.heldBytes < this.opts.heldOutputLimit && this.state === 'established') this.socket?.resume();
+    if (this.held.empty && this.remoteEnded) this.pushEnd();
+    if (this.held.bytes < this.opts.heldOutputLimit && this.state === 'established') this.socket?.resume();
     this.scheduleAck();
   }
 
@@ -427,7 +424,7 @@ export class MtcpClientConnection extends Duplex {
   }
 
   override _read(): void {
-    if (!this.pushFull && this.held.length === 0) return;
+    if (!this.pushFull && this.held.empty) return;
     this.pushFull = false;
     if (!this.userPaused) {
       this.lastFrameAt = Date.now();

@@ -118,28 +118,31 @@ export class SqliteStore implements NameStore {
     for (const r of rows) this.cache.loaded(deviceFromRow(r));
   }
 
-  /**
-   * The previous presence comes from memory when the device is cached (memory is updated by
-   * every write of this process, and may hold a later `last_seen` than the row), which saves a
-   * SELECT per heartbeat; otherwise from the row.
-   */
+  /** Writes one heartbeat; returns the device's presence before it (null: unknown or revoked). */
   private applyHeartbeat(u: HeartbeatUpdate, inBatch: Map<string, PreviousPresence>): PreviousPresence | null {
-    let prev: PreviousPresence | null = inBatch.get(u.did) ?? null;
-    const c = prev ? undefined : this.cache.device(u.did);
-    if (!prev && c) {
-      if (c.rec.revokedAt !== null) return null;
-      const stored = c.storedLastSeen;
-      const mem = c.rec.lastSeen;
-      prev = { coa: c.rec.coa, lastSeen: mem !== null && (stored === null || mem > stored) ? mem : stored };
-    } else if (!prev) {
-      const row = this.stmt.presence.get(u.did) as Row | undefined;
-      if (!row) return null;
-      const stored = row.last_seen === null ? null : Number(row.last_seen);
-      prev = { coa: (row.coa as string | null) ?? null, lastSeen: stored };
-    }
+    const prev = inBatch.get(u.did) ?? this.previousPresence(u.did);
+    if (prev === null) return null;
     if (this.stmt.heartbeat.run(u.coa, u.control, u.now, u.did).changes !== 1) return null;
     inBatch.set(u.did, { coa: u.coa, lastSeen: u.now });
     return prev;
+  }
+
+  /**
+   * A device's presence before this heartbeat, from memory when the device is cached (memory is
+   * updated by every write of this process, and may hold a later `last_seen` than the row), which
+   * saves a SELECT per heartbeat; otherwise from the row. Null when unknown or revoked.
+   */
+  private previousPresence(did: string): PreviousPresence | null {
+    const c = this.cache.device(did);
+    if (c) {
+      if (c.rec.revokedAt !== null) return null;
+      const stored = c.storedLastSeen;
+      const mem = c.rec.lastSeen;
+      return { coa: c.rec.coa, lastSeen: mem !== null && (stored === null || mem > stored) ? mem : stored };
+    }
+    const row = this.stmt.presence.get(did) as Row | undefined;
+    if (!row) return null;
+    return { coa: (row.coa as string | null) ?? null, lastSeen: row.last_seen === null ? null : Number(row.last_seen) };
   }
 
   private flushHeartbeats(): void {

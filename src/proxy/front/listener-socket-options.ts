@@ -1,15 +1,12 @@
 import type { Server, Socket } from 'node:net';
-import { lastErrno, loadLibc } from '../kernel/libc.js';
-import { setUserTimeout } from '../kernel/tcp-info.js';
+import { IPPROTO_TCP, setIntOptionOfFd, setUserTimeout, TCP_USER_TIMEOUT } from '../kernel/tcp-info.js';
 
 // <sys/socket.h>, <netinet/tcp.h> (Linux values)
 const SOL_SOCKET = 1;
 const SO_KEEPALIVE = 9;
-const IPPROTO_TCP = 6;
 const TCP_KEEPIDLE = 4;
 const TCP_KEEPINTVL = 5;
 const TCP_KEEPCNT = 6;
-const TCP_USER_TIMEOUT = 18;
 /** What libuv's `uv_tcp_keepalive` (under Node's `socket.setKeepAlive`) sets besides the idle time. */
 const LIBUV_KEEPALIVE_INTERVAL_S = 1;
 const LIBUV_KEEPALIVE_PROBES = 10;
@@ -36,12 +33,7 @@ export function setOnListener(server: Server, options: DeviceSocketOptions): boo
   const fd = (server as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
   if (process.platform !== 'linux' || typeof fd !== 'number' || fd < 0) return false;
   try {
-    const libc = loadLibc();
-    const set = (level: number, name: number, value: number): void => {
-      const b = Buffer.alloc(4);
-      b.writeInt32LE(value);
-      if (libc.setsockopt(fd, level, name, b, 4) !== 0) throw new Error(`setsockopt(${level}, ${name}) failed (errno ${lastErrno()})`);
-    };
+    const set = (level: number, name: number, value: number): void => setIntOptionOfFd(fd, level, name, value);
     set(SOL_SOCKET, SO_KEEPALIVE, 1);
     // Node passes whole seconds; below one second libuv's TCP_KEEPIDLE call fails and leaves
     // the kernel's default idle time (and interval and count), so do the same.

@@ -3,7 +3,7 @@ import { TsmpError } from '../../common/errors.js';
 import { lastErrno, loadLibc } from './libc.js';
 
 // <netinet/in.h>, <linux/tcp.h>, <asm-generic/ioctls.h>
-const IPPROTO_TCP = 6;
+export const IPPROTO_TCP = 6;
 const TCP_INFO = 11;
 const SIOCOUTQ = 0x5411; // = TIOCOUTQ: bytes in the send queue not yet acknowledged
 const SIOCINQ = 0x541b; // = FIONREAD: bytes received, not yet read by us
@@ -124,7 +124,14 @@ export function tcpInfo(socket: Socket): TcpInfo {
   return tcpInfoOfFd(fd);
 }
 
-const SOL_SOCKET_TCP_USER_TIMEOUT = 18; // linux/tcp.h TCP_USER_TIMEOUT (RFC 5482)
+export const TCP_USER_TIMEOUT = 18; // linux/tcp.h (RFC 5482)
+
+/** `setsockopt` with an int value on a descriptor; throws `KernelQueryError` when it fails. */
+export function setIntOptionOfFd(fd: number, level: number, name: number, value: number): void {
+  const b = Buffer.alloc(4);
+  b.writeInt32LE(value);
+  if (loadLibc().setsockopt(fd, level, name, b, 4) !== 0) throw new KernelQueryError(`setsockopt(${level}, ${name})`, lastErrno());
+}
 
 /**
  * Bounds how long sent data may stay unacknowledged before the kernel gives up on the
@@ -134,7 +141,5 @@ const SOL_SOCKET_TCP_USER_TIMEOUT = 18; // linux/tcp.h TCP_USER_TIMEOUT (RFC 548
 export function setUserTimeout(socket: Socket, ms: number): void {
   const fd = fdOf(socket);
   if (fd < 0) return;
-  const value = Buffer.alloc(4);
-  value.writeUInt32LE(ms);
-  loadLibc().setsockopt(fd, IPPROTO_TCP, SOL_SOCKET_TCP_USER_TIMEOUT, value, 4);
+  setIntOptionOfFd(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, ms);
 }

@@ -1,7 +1,7 @@
-import { performance } from 'node:perf_hooks';
 import { EventEmitter } from 'node:events';
 import { nowMs } from '../../common/clock.js';
 import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../../common/logger.js';
 import type { DeviceIdentity } from '../auth/device-authenticator.js';
@@ -234,10 +234,17 @@ export class RelayConnection extends EventEmitter {
       link.written += chunk.length;
       if (!link.socket.write(chunk)) this.hold('backpressure');
     }
-    // Ask the kernel once per `trimThreshold` bytes read, and at every read once the bound is
-    // reached: a device with a large window must not cost a getsockopt per chunk.
-    if (this.replay.end >= this.nextTrimAt || this.replay.size >= this.options.maxBuffer) this.trim();
-    else if (this.options.trimIntervalMs && performance.now() - this.lastTrimAt >= this.options.trimIntervalMs) this.trim();
+    // Ask the kernel once per `trimThreshold` bytes read, at every read once the bound is
+    // reached, and at a read `trimIntervalMs` after the last question: a device with a large
+    // window must not cost a getsockopt per chunk, nor a slow stream keep its chunks for long.
+    const o = this.options;
+    if (
+      this.replay.end >= this.nextTrimAt ||
+      this.replay.size >= o.maxBuffer ||
+      (o.trimIntervalMs !== undefined && o.trimIntervalMs > 0 && performance.now() - this.lastTrimAt >= o.trimIntervalMs)
+    ) {
+      this.trim();
+    }
   }
 
   /** Releases what the device acknowledged; stops reading the server at the buffer's bound. */
