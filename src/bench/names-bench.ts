@@ -86,7 +86,8 @@ interface StoreBench {
 /** Load-generator processes (`TSMP_BENCH_LOAD_PROCESSES`); one autocannon saturates 2 cores. */
 const LOAD_PROCESSES = Number(process.env.TSMP_BENCH_LOAD_PROCESSES ?? 1);
 
-async function seed(store: NameStore, count: number): Promise<number> {
+/** Registers `count` devices (and their users) directly in the store; seconds taken. */
+export async function seed(store: NameStore, count: number): Promise<number> {
   const t0 = performance.now();
   const users = Math.ceil(count / DEVICES_PER_USER);
   for (let u = 0; u < users; u++) await store.createUser({ uid: `u${u}@bench.example`, passwordHash: 'scrypt$unused', createdAt: Date.now() });

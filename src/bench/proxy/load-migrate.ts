@@ -7,6 +7,7 @@ import { ProxyBenchError } from './errors.js';
 import { closeGracefully } from './graceful-close.js';
 import { dial, mapLimit } from './socks-dial.js';
 import { MODE } from './source-protocol.js';
+import { runQueueWaitMs } from './run-queue-wait.js';
 import { StreamReader } from './stream-reader.js';
 
 export interface MigrateArgs {
@@ -27,6 +28,8 @@ export interface MigrateArgs {
    * tsmp agent does (one round trip instead of three in "connect →" figures).
    */
   pipelinedAttach: boolean;
+  /** The proxy's processes (main threads): their run-queue wait during each migration is sampled. */
+  proxyPids?: number[];
 }
 
 export interface MigrationSample {
@@ -37,6 +40,13 @@ export interface MigrationSample {
   bytesReplayed: number;
   /** Client view: POST /migrate sent → tunnel of the target open (SOCKS5 reply read). */
   clientRequestToTunnelMs: number;
+  /**
+   * Run-queue wait (ms) of the proxy's and of this generator's main threads from the migrate
+   * request to its answer: CPU the machine owed them and gave to someone else meanwhile
+   * (run-queue-wait.ts). Includes the request/answer round trips around the measured window.
+   */
+  proxyRunQueueWaitMs: number;
+  clientRunQueueWaitMs: number;
   /** Proxy phases relative to the target's connect (ms), to see where a slow one spent its time. */
   phasesMs: Record<string, number>;
 }
@@ -102,11 +112,13 @@ export async function runMigrations(args: MigrateArgs): Promise<MigrateResult> {
       const h = holders[(spread + round) % holders.length]!;
       const to = names.find((n) => n !== h.device)!;
       const asked = performance.now();
+      const waited0 = { proxy: runQueueWaitMs(args.proxyPids ?? []), client: runQueueWaitMs([process.pid]) };
       const m = await api.expect<MigrationView>(202, did(h.device), args.devices[h.device]!, 'POST', `/v1/connections/${h.connId}/migrate`, { to });
       const next = await dial(tunnel(to, args.pipelinedAttach), args.timeoutMs);
       const tunnelAt = performance.now();
       const reader = new StreamReader(next.socket, null);
       const view = await waitForMigration(api, did(to), args.devices[to]!, m.id, args.timeoutMs);
+      const waited = { proxy: runQueueWaitMs(args.proxyPids ?? []) - waited0.proxy, client: runQueueWaitMs([process.pid]) - waited0.client };
       if (view.state !== 'done' || view.fromOffset === null) {
         failed++;
         next.socket.destroy();
@@ -132,6 +144,8 @@ export async function runMigrations(args: MigrateArgs): Promise<MigrateResult> {
         requestToResumeMs: t.requestToResumeMs ?? NaN,
         bytesReplayed: view.bytesReplayed,
         clientRequestToTunnelMs: tunnelAt - asked,
+        proxyRunQueueWaitMs: waited.proxy,
+        clientRunQueueWaitMs: waited.client,
         // The target's own 'connect' event on the proxy's clock: a late one is the client's delay
         // in sending its handshake, not the proxy's.
         phasesMs: relativePhases({ ...view.phases, clientConnected: epochOf(next.connectedAt) }),
@@ -156,11 +170,13 @@ function relativePhases(phases: Record<string, number>): Record<string, number> 
 
 async function waitForMigration(api: ControlApi, did: string, token: string, id: string, timeoutMs: number): Promise<MigrationView> {
   const deadline = performance.now() + timeoutMs;
+  // One blocking query (`?wait=`, answered when the migration ends) instead of polling: a poll
+  // every millisecond cost the proxy and this generator CPU during the very window measured.
   for (;;) {
-    const view = await api.expect<MigrationView>(200, did, token, 'GET', `/v1/migrations/${id}`);
+    const wait = Math.max(1, Math.min(30_000, Math.round(deadline - performance.now())));
+    const view = await api.expect<MigrationView>(200, did, token, 'GET', `/v1/migrations/${id}?wait=${wait}`);
     if (view.state === 'done' || view.state === 'failed' || view.state === 'rolled-back') return view;
     if (performance.now() > deadline) throw new TimeoutError(`migration ${id} (${view.state})`, timeoutMs);
-    await sleep(1);
   }
 }
 

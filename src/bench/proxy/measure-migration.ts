@@ -1,6 +1,7 @@
 import type { JsonLinesClient } from './json-lines.js';
 import type { MigrateResult, MigrationSample } from './load-migrate.js';
 import { distribution, median, round, type Distribution } from './stats.js';
+import { processTree } from './process-rss.js';
 import { BENCH_DEVICES, BENCH_UID, startTsmpProxy } from './tsmp-proxy.js';
 
 /** One latency over every migration of the run, plus each round's p50/p99 and their medians. */
@@ -13,6 +14,8 @@ export interface LatencyFigure extends Distribution {
 
 export interface MigrationFigure {
   connectionsOpen: number;
+  /** Each open stream's chunk (bytes) and period (ms): the background the proxy relays meanwhile. */
+  background: { chunkBytes: number; intervalMs: number; bytesPerSecond: number };
   /** Migrations per round, and rounds. */
   migrations: number;
   rounds: number;
@@ -29,6 +32,12 @@ export interface MigrationFigure {
   requestToResumeMs: LatencyFigure;
   /** Client view: POST /migrate sent → target's SOCKS5 tunnel open. */
   clientRequestToTunnelMs: LatencyFigure;
+  /**
+   * Run-queue wait (run-queue-wait.ts) of the proxy's and the generator's main threads from each
+   * migrate request to its answer, and the latency without the proxy's share: how much of a p99
+   * is the machine's CPU contention rather than the proxy's own work.
+   */
+  runQueue: { proxyWaitMs: { p50: number; p99: number }; clientWaitMs: { p50: number; p99: number }; connectToFirstByteLessProxyWaitMs: { p50: number; p99: number } };
   migrationsWithReplay: number;
   wrongBytes: number;
   offsetMismatches: number;
@@ -47,12 +56,19 @@ function compact(s: MigrationSample): CompactSample {
     connectToResumeMs: r3(s.connectToResumeMs),
     requestToResumeMs: r3(s.requestToResumeMs),
     clientRequestToTunnelMs: r3(s.clientRequestToTunnelMs),
+    proxyRunQueueWaitMs: r3(s.proxyRunQueueWaitMs),
+    clientRunQueueWaitMs: r3(s.clientRunQueueWaitMs),
     bytesReplayed: s.bytesReplayed,
     ...(s.connectToResumeMs > SLOW_MS ? { phasesMs: s.phasesMs } : {}),
   };
 }
 
 const SLOW_MS = 5;
+
+const p50p99 = (values: number[]): { p50: number; p99: number } => {
+  const d = distribution(values);
+  return { p50: d.p50, p99: d.p99 };
+};
 
 function latency(samples: MigrationSample[], rounds: number, value: (s: MigrationSample) => number): LatencyFigure {
   const perRound = Array.from({ length: rounds }, (_, r) => distribution(samples.filter((s) => s.round === r).map(value)));
@@ -73,6 +89,8 @@ export async function measureMigration(opts: {
   dir: string;
   proxyArgs: string[];
   sourcePort: number;
+  /** The source server's stream chunk and period (what the open streams carry). */
+  stream: { chunkBytes: number; intervalMs: number };
   connections: number;
   migrations: number;
   rounds: number;
@@ -94,14 +112,17 @@ export async function measureMigration(opts: {
         rounds: opts.rounds,
         timeoutMs: opts.timeoutMs,
         pipelinedAttach: opts.pipelinedAttach,
+        proxyPids: processTree(proxy.child.proc.pid!),
       },
       // opening the streams, then each migration bounded on its own
       (opts.migrations * opts.rounds + 10) * opts.timeoutMs,
     );
     const s = r.samples;
     const fig = (f: (x: MigrationSample) => number) => latency(s, opts.rounds, f);
+    const b = opts.stream;
     return {
       connectionsOpen: r.connections,
+      background: { ...b, bytesPerSecond: Math.round((r.connections * b.chunkBytes * 1000) / b.intervalMs) },
       migrations: opts.migrations,
       rounds: opts.rounds,
       pipelinedAttach: opts.pipelinedAttach,
@@ -111,6 +132,11 @@ export async function measureMigration(opts: {
       attachToResumeMs: fig((x) => (x.phasesMs.resumed ?? NaN) - (x.phasesMs.attached ?? NaN)),
       requestToResumeMs: fig((x) => x.requestToResumeMs),
       clientRequestToTunnelMs: fig((x) => x.clientRequestToTunnelMs),
+      runQueue: {
+        proxyWaitMs: p50p99(s.map((x) => x.proxyRunQueueWaitMs)),
+        clientWaitMs: p50p99(s.map((x) => x.clientRunQueueWaitMs)),
+        connectToFirstByteLessProxyWaitMs: p50p99(s.map((x) => x.connectToFirstByteMs - Math.min(x.proxyRunQueueWaitMs, x.connectToFirstByteMs))),
+      },
       migrationsWithReplay: s.filter((x) => x.bytesReplayed > 0).length,
       wrongBytes: r.wrongBytes,
       offsetMismatches: r.offsetMismatches,

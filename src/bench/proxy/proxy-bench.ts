@@ -22,6 +22,9 @@ import { BENCH_DEVICES, BENCH_UID, startTsmpProxy } from './tsmp-proxy.js';
 /** A figure that could not be measured keeps its place in the report with the reason. */
 export type Maybe<T> = T | { error: string };
 
+/** Bytes per chunk of the migration figure's pattern streams. */
+const STREAM_CHUNK = 1024;
+
 export interface ProxyBenchResult {
   bench: 'proxy';
   startedAt: string;
@@ -34,7 +37,10 @@ export interface ProxyBenchResult {
   tsmp: { command: string[] };
   throughput: Record<string, Maybe<RelayFigure>>;
   connectionRate: Maybe<RelayFigure>;
+  /** Migration latency with the judged background (`config.migrationStreamIntervalMs`). */
   migration: Maybe<MigrationFigure>;
+  /** The same with a tenth of the background (`config.migrationLightStreamIntervalMs`), not judged. */
+  migrationLight?: Maybe<MigrationFigure>;
   rss: Maybe<Awaited<ReturnType<typeof measureRss>>>;
   targets: TargetCheck[];
 }
@@ -70,7 +76,7 @@ export async function runProxyBench(config: ProxyBenchConfig): Promise<ProxyBenc
   const limits = { nofile };
   try {
     const haproxyVersion = await ensureHaproxy();
-    const source = await startSourceServer({ streamChunk: 1024, streamIntervalMs: 100, timeoutMs: t });
+    const source = await startSourceServer({ streamChunk: STREAM_CHUNK, streamIntervalMs: config.migrationStreamIntervalMs, timeoutMs: t });
     const { rpc: load } = await startLoadGenerator(t);
     const haproxy = await startHaproxy({ backendPort: source.port, threads: config.haproxyThreads, dir, timeoutMs: t, maxconn });
     const pipe = await startPipeRelay({ backendPort: source.port, timeoutMs: t });
@@ -94,19 +100,33 @@ export async function runProxyBench(config: ProxyBenchConfig): Promise<ProxyBenc
     );
     await Promise.all([haproxy.child.stop(), pipe.child.stop(), tsmp.child.stop()]);
 
-    const migration = await attempt(`migration latency, ${config.migrationRounds} × ${config.migrations} migrations with ${config.migrationConnections} connections open`, () =>
-      measureMigration({
-        load, dir, proxyArgs: config.proxyArgs, sourcePort: source.port, connections: config.migrationConnections,
-        migrations: config.migrations, rounds: config.migrationRounds, timeoutMs: t, pipelinedAttach: config.migrationPipelined,
-      }),
-    );
+    const migrationAt = (sourcePort: number, intervalMs: number) => {
+      const kbs = (config.migrationConnections * STREAM_CHUNK) / intervalMs / 1.024;
+      return attempt(`migration latency, ${config.migrationRounds} × ${config.migrations} migrations with ${config.migrationConnections} connections open carrying ${Math.round(kbs)} KiB/s in all`, () =>
+        measureMigration({
+          load, dir, proxyArgs: config.proxyArgs, sourcePort, stream: { chunkBytes: STREAM_CHUNK, intervalMs }, connections: config.migrationConnections,
+          migrations: config.migrations, rounds: config.migrationRounds, timeoutMs: t, pipelinedAttach: config.migrationPipelined,
+        }),
+      );
+    };
+    const migration = await migrationAt(source.port, config.migrationStreamIntervalMs);
+    // The same with a tenth of the background (not judged; docs/bench.md says why), on its own source server.
+    let migrationLight: Maybe<MigrationFigure> | undefined;
+    if (config.migrationLightStreamIntervalMs !== null) {
+      const light = await startSourceServer({ streamChunk: STREAM_CHUNK, streamIntervalMs: config.migrationLightStreamIntervalMs, timeoutMs: t });
+      try {
+        migrationLight = await migrationAt(light.port, config.migrationLightStreamIntervalMs);
+      } finally {
+        await light.child.stop();
+      }
+    }
     const rss = await attempt(`RSS per idle connection at up to ${config.idleConnections} connections (fd limit ${nofile})`, () =>
       measureRss({
         load, dir, proxyArgs: config.proxyArgs, sourcePort: source.port, haproxyThreads: config.haproxyThreads, haproxyMaxconn: maxconn,
         connections: config.idleConnections, nofile, timeoutMs: t,
       }),
     );
-    const partial = { throughput, connectionRate, migration, rss };
+    const partial = { throughput, connectionRate, migration, ...(migrationLight ? { migrationLight } : {}), rss };
     return {
       bench: 'proxy',
       startedAt,

@@ -26,14 +26,22 @@ function relayRow(name: string, fig: Maybe<RelayFigure> | undefined, show: (x: n
   ];
 }
 
-function migrationRows(m: Maybe<MigrationFigure>): string[][] {
-  if (!ok(m)) return [['migration', 'error (below)']];
+function migrationRows(m: Maybe<MigrationFigure>, label = 'migration'): string[][] {
+  if (!ok(m)) return [[label, 'error (below)']];
   const d = (x: { medianP50: number; medianP99: number }) => `p50 ${fmt(x.medianP50, 2)} / p99 ${fmt(x.medianP99, 2)} ms`;
+  const q = (x: { p50: number; p99: number }) => `p50 ${fmt(x.p50, 2)} / p99 ${fmt(x.p99, 2)} ms`;
+  const bg = m.background ? `, each stream ${fmt(m.background.chunkBytes / 1024, 0)} KiB every ${fmt(m.background.intervalMs, 0)} ms = ${fmt(m.background.bytesPerSecond / 1e6, 1)} MB/s` : '';
   return [
-    [`migration (${m.rounds}×${m.migrations}, ${m.connectionsOpen} open, SOCKS5 ${m.pipelinedAttach ? 'pipelined: 1 round trip' : '3 round trips'}): connect → first replayed byte`, '', '', d(m.connectToFirstByteMs)],
-    ['migration: connect → server read again', '', '', d(m.connectToResumeMs)],
-    ['migration: of which the proxy cutover (attach → read again)', '', '', d(m.attachToResumeMs)],
-    ['migration: migrate request → server read again', '', '', d(m.requestToResumeMs)],
+    [`${label} (${m.rounds}×${m.migrations}, ${m.connectionsOpen} open${bg}, SOCKS5 ${m.pipelinedAttach ? 'pipelined' : '3 round trips'}): connect → first replayed byte`, '', '', d(m.connectToFirstByteMs)],
+    [`${label}: connect → server read again`, '', '', d(m.connectToResumeMs)],
+    [`${label}: of which the proxy cutover (attach → read again)`, '', '', d(m.attachToResumeMs)],
+    [`${label}: migrate request → server read again`, '', '', d(m.requestToResumeMs)],
+    ...(m.runQueue
+      ? [
+          [`${label}: proxy's run-queue wait per migration (CPU owed, not given)`, '', '', q(m.runQueue.proxyWaitMs)],
+          [`${label}: connect → first byte less that wait`, '', '', q(m.runQueue.connectToFirstByteLessProxyWaitMs)],
+        ]
+      : []),
   ];
 }
 
@@ -46,6 +54,7 @@ export function formatProxyReport(r: ProxyBenchResult): string {
   }
   rows.push(relayRow(`connections/s (${c.rateConcurrency} in flight)`, r.connectionRate, (x) => fmt(x, 0)));
   rows.push(...migrationRows(r.migration));
+  if (r.migrationLight) rows.push(...migrationRows(r.migrationLight, 'light (not judged)'));
   if (ok(r.rss)) {
     const kib = (b: number) => fmt(b / 1024, 1);
     rows.push([`RSS per idle connection at ${r.rss.tsmp.connections} (KiB)`, '', kib(r.rss.haproxy.bytesPerConnection), kib(r.rss.tsmp.bytesPerConnection), `${fmt(r.rss.ratioToHaproxy, 2)}×`]);
@@ -66,6 +75,7 @@ export function formatProxyReport(r: ProxyBenchResult): string {
     ...Object.entries(r.throughput).map(([n, f]) => [`bulk ${n}`, f] as const),
     ['connections/s', r.connectionRate] as const,
     ['migration', r.migration] as const,
+    ...(r.migrationLight ? [['migration, light background', r.migrationLight] as const] : []),
     ['RSS', r.rss] as const,
   ].filter(([, f]) => 'error' in f);
   for (const [name, f] of errors) lines.push(`error in ${name}: ${(f as { error: string }).error}`);
@@ -73,6 +83,13 @@ export function formatProxyReport(r: ProxyBenchResult): string {
   if (ok(r.migration)) {
     const m = r.migration;
     lines.push('', `migrations: ${m.samples.length} done, ${m.failed} failed, ${m.migrationsWithReplay} replayed cached bytes; bytes checked: ${m.wrongBytes} wrong, ${m.offsetMismatches} offset mismatches`);
+  }
+  if (r.migrationLight && ok(r.migrationLight)) {
+    const m = r.migrationLight;
+    lines.push(`light background: ${m.samples.length} done, ${m.failed} failed; bytes checked: ${m.wrongBytes} wrong, ${m.offsetMismatches} offset mismatches (reported, not judged)`);
+  }
+  if (ok(r.migration) && r.migration.runQueue) {
+    lines.push(`run-queue wait: summed over the proxy's processes' main threads from each migrate request to its answer (/proc/PID/task/PID/schedstat); "less that wait" is a lower bound with --workers (three processes' waits, one migration's latency)`);
   }
   if (ok(r.connectionRate) && r.connectionRate.warmup) {
     const w = r.connectionRate.warmup;

@@ -27,7 +27,8 @@ export async function startTsmpProxy(opts: { dir: string; extraArgs: string[]; t
   const child = new BenchChild({
     name: 'tsmp proxy',
     command: process.execPath,
-    args: [CLI_MAIN, ...args],
+    // TSMP_BENCH_PROXY_NODE_ARGS: Node flags for the proxy alone, e.g. "--cpu-prof" in experiments.
+    args: [...(process.env.TSMP_BENCH_PROXY_NODE_ARGS?.split(' ').filter(Boolean) ?? []), CLI_MAIN, ...args],
     env: { ...process.env, TSMP_LOG: process.env.TSMP_LOG ?? 'warn' },
   });
   // "tsmp proxy: devices on 127.0.0.1:PORT, control API on http://127.0.0.1:PORT"

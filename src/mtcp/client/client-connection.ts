@@ -158,14 +158,20 @@ export class MtcpClientConnection extends Duplex {
     this.current = record;
     this.state = 'migrating';
     this.emit('migration', record);
-    // Detach first: from here on `received` cannot move, so it is exactly what we ask to resume from.
-    this.dropSocket();
+    // Detach: `received` is what we ask to resume from. Nothing can move it before the old
+    // socket is dropped below, because runMigration runs synchronously up to its first wait (a
+    // standby's hello is written by then), so the hello leaves before the old socket's close()
+    // and RST are paid for.
     const detachedPerf = performance.now();
     record.phases.detached = Date.now();
     record.outOffset = this.received;
+    const old = this.socket;
+    this.socket = undefined;
     const candidates = migrationCandidates(this.members, this.member, to, trigger, this.opts.maxAttempts);
     const retry = { retryDelayMs: this.opts.retryDelayMs, maxRetryDelayMs: this.opts.maxRetryDelayMs, aborted: () => this.state === 'closed', detachedPerf };
-    this.inflight = runMigration(record, candidates, (address, member) => this.resumeAt(address, member.id), retry).then(
+    const running = runMigration(record, candidates, (address, member) => this.resumeAt(address, member.id), retry);
+    old?.destroy();
+    this.inflight = running.then(
       (r) => {
         this.inflight = undefined;
         this.emit('migrated', r);
