@@ -1,36 +1,31 @@
-import { randomBytes } from 'node:crypto';
-import { createServer, connect, type Server, type Socket, type AddressInfo } from 'node:net';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { connect, type Socket, type AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { parseHostPort } from '../common/host-port.js';
 import { MtcpClientConnection } from '../mtcp/client/client-connection.js';
 import { clientDecoderTuning } from '../mtcp/client/client-handshake.js';
-import { MtcpServer } from '../mtcp/server/mtcp-server.js';
-import { parsePoolConfig, type PoolConfig } from '../mtcp/server/pool-config.js';
-import type { MtcpSession } from '../mtcp/server/session-types.js';
 import { streamHandler } from '../mtcp/examples/stream-server.js';
-import { formatStreamRequest, parseStreamRequest, streamBytes } from '../mtcp/examples/stream-protocol.js';
+import { formatStreamRequest } from '../mtcp/examples/stream-protocol.js';
 import { runMtcpNetemBench } from './mtcp-netem.js';
+import { startPool } from './mtcp-overhead-servers.js';
 import { StreamCheck } from './mtcp-stream-check.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
 
 /**
  * Issue 5's benchmark: server-migration latency (p50/p99, split into state transfer and reconnect)
  * and the kit's throughput overhead against the same server without the kit, in the same run.
- * Everything on loopback, in this process.
+ * On loopback; the migration figures in this process, the overhead figure's servers in their own.
  */
 const q = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
 };
 const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
-
-async function startPool(store: string, handler: (s: MtcpSession) => void): Promise<{ pool: PoolConfig; servers: MtcpServer[] }> {
-  const pool = parsePoolConfig({ key: randomBytes(24).toString('hex'), members: ['b1', 'b2', 'b3'].map((id) => ({ id, address: '127.0.0.1:0' })), store });
-  const servers: MtcpServer[] = [];
-  for (const m of pool.members) {
-    const s = new MtcpServer({ pool, id: m.id, handler });
-    m.address = await s.listen();
-    servers.push(s);
-  }
-  return { pool, servers };
-}
 
 /** One TCP handshake as the application sees it (connect() → 'connect'), in ms. */
 async function connectTimeMs(address: string): Promise<number> {
@@ -146,42 +141,6 @@ async function migrationLatency(store: string, n: number): Promise<Record<string
 }
 
 /** A fixed 64 KiB chunk repeated: measures the kit's own cost without the generator's. */
-const RAW = randomBytes(64 * 1024);
-
-function rawKitHandler(session: MtcpSession): void {
-  session.once('data', (c: Buffer) => {
-    const req = parseStreamRequest(c.toString('latin1').trim());
-    let left = req?.length ?? 0;
-    const pump = (): void => {
-      while (left > 0) {
-        const n = Math.min(left, RAW.length);
-        left -= n;
-        if (!session.write(RAW.subarray(0, n))) return void session.once('drain', pump);
-      }
-    };
-    pump();
-  });
-}
-
-function plainServer(raw: boolean): Server {
-  return createServer((s: Socket) => {
-    s.once('data', (c: Buffer) => {
-      const req = parseStreamRequest(c.toString('latin1').trim())!;
-      let off = 0;
-      const pump = (): void => {
-        while (off < req.length) {
-          const n = Math.min(req.length - off, raw ? RAW.length : 16384);
-          const buf = raw ? RAW.subarray(0, n) : streamBytes(req.seed, off, n);
-          off += n;
-          if (!s.write(buf)) return void s.once('drain', pump);
-        }
-      };
-      pump();
-    });
-    s.on('error', () => {});
-  });
-}
-
 async function timeRead(open: () => Promise<{ write(s: string): void; on(e: 'data', f: (c: Buffer) => void): void; destroy(): void }>, length: number): Promise<number> {
   const c = await open();
   const t0 = performance.now();
@@ -198,27 +157,42 @@ async function timeRead(open: () => Promise<{ write(s: string): void; on(e: 'dat
   return length / s;
 }
 
+/** Starts the servers' child process and returns their addresses once it printed them. */
+async function overheadServersChild(raw: boolean): Promise<{ plainAddress: string; kitAddress: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [join(HERE, 'mtcp-overhead-server-main.js'), raw ? 'raw' : 'sha'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! });
+  const first = await Promise.race([
+    once(lines, 'line').then(([l]) => String(l)),
+    once(child, 'exit').then(([code]) => Promise.reject(new Error(`overhead servers exited with ${String(code)}`))),
+    sleep(15_000).then(() => Promise.reject(new Error('overhead servers did not start within 15 s'))),
+  ]);
+  const a = JSON.parse(first) as { plainAddress: string; kitAddress: string };
+  return { ...a, child };
+}
+
+/**
+ * The same stream from the same server code with and without the kit, read by this process
+ * while the servers run in their own (as a client and a server would), interleaved rounds.
+ */
 async function throughputOverhead(raw: boolean, length: number, rounds: number): Promise<Record<string, unknown>> {
-  const plain = plainServer(raw);
-  await new Promise<void>((r) => plain.listen(0, '127.0.0.1', () => r()));
-  const plainPort = (plain.address() as AddressInfo).port;
-  const { pool, servers } = await startPool('memory', raw ? rawKitHandler : streamHandler({ chunkBytes: 16384 }));
+  const servers = await overheadServersChild(raw);
   const without: number[] = [];
   const withKit: number[] = [];
   const withKitWhole: number[] = [];
   const kit = (streamData: boolean) => async () => {
     clientDecoderTuning.streamData = streamData;
     try {
-      return await new MtcpClientConnection({ address: pool.members[0]!.address }).connect();
+      return await new MtcpClientConnection({ address: servers.kitAddress }).connect();
     } finally {
       clientDecoderTuning.streamData = true;
     }
   };
+  const { host, port } = parseHostPort(servers.plainAddress);
   try {
     // Interleaved rounds, so that load from elsewhere hits all sides alike.
     for (let i = 0; i < rounds; i++) {
       without.push(await timeRead(async () => {
-        const s = connect({ host: '127.0.0.1', port: plainPort });
+        const s = connect({ host, port });
         await new Promise((r) => s.once('connect', r));
         return s;
       }, length));
@@ -226,14 +200,14 @@ async function throughputOverhead(raw: boolean, length: number, rounds: number):
       withKitWhole.push(await timeRead(kit(false), length));
     }
   } finally {
-    plain.close();
-    await Promise.all(servers.map((s) => s.close()));
+    servers.child.kill('SIGTERM');
   }
   const a = q(without, 0.5);
   const b = q(withKit, 0.5);
   const c = q(withKitWhole, 0.5);
   return {
     generator: raw ? 'fixed 64 KiB chunk (kit cost alone)' : 'SHA-256 stream (the sample server)',
+    servers: 'own process',
     bytesPerRound: length,
     rounds,
     withoutKitMBps: round(a / 1e6, 1),

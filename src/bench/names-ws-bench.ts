@@ -15,6 +15,7 @@ import { awaitListening, cpuMicros } from './names-proc.js';
 import type { WsChildSpec } from './names-ws-load-child.js';
 import { runWsLoadProcesses, runWsRateProcess } from './names-ws-load.js';
 import type { FixedRateResult } from './names-ws-rate-child.js';
+import { runQueueWaitMs } from './run-queue-wait.js';
 
 const ECHO = join(dirname(fileURLToPath(import.meta.url)), 'names-ws-echo-main.js');
 
@@ -73,13 +74,20 @@ export const FIXED_RATE = {
  * `serverCpuUsPerRequest` over the whole schedule (warm-up included); `echo` the same schedule
  * against the echo server; `timelineMaxMs` the worst latency of each 100 ms (where stalls are).
  */
-export type FixedRateFigure = FixedRateResult & { serverCpuUsPerRequest: number | null; echo: FixedRateResult };
+export type FixedRateFigure = FixedRateResult & {
+  serverCpuUsPerRequest: number | null;
+  /** The server's main thread, runnable and not running, over the whole schedule (ms; run-queue-wait.ts). */
+  serverRunQueueWaitMs: number;
+  echo: FixedRateResult & { serverRunQueueWaitMs: number | null };
+};
+
+const round1 = (x: number): number => Math.round(x * 10) / 10;
 export type WsFixedRateBench = Record<'resolve' | 'heartbeat' | 'heartbeatSteady', FixedRateFigure>;
 
 export async function measureWsFixedRate(
   url: string,
   serverPid: number,
-  echo: { url: string },
+  echo: { url: string; pid?: number },
   count: number,
   timing: { warmupS: number; durationS: number },
   serviceKey: string,
@@ -88,13 +96,17 @@ export async function measureWsFixedRate(
   const run = (u: string, kind: WsChildSpec['kind'], sockets: number, ratePerSecond: number) =>
     runWsRateProcess({ url: u, kind, sockets, ratePerSecond, ...timing, count, serviceKey, seed: 0, timelineMs: 100 });
   const one = async (kind: WsChildSpec['kind'], sockets: number, rate: number): Promise<FixedRateFigure> => {
+    const echoWait0 = echo.pid === undefined ? 0 : runQueueWaitMs([echo.pid]);
     const echoRun = await run(echo.url, kind === 'resolve' ? 'bare' : kind, sockets, rate);
+    const echoWait = echo.pid === undefined ? null : round1(runQueueWaitMs([echo.pid]) - echoWait0);
     const cpu0 = cpuMicros(serverPid);
+    const wait0 = runQueueWaitMs([serverPid]);
     const r = await run(url, kind, sockets, rate);
     const cpu1 = cpuMicros(serverPid);
+    const serverRunQueueWaitMs = round1(runQueueWaitMs([serverPid]) - wait0);
     const scheduled = Math.round(rate * (timing.warmupS + timing.durationS));
     const serverCpuUsPerRequest = cpu0 === null || cpu1 === null ? null : Math.round((cpu1 - cpu0) / scheduled);
-    return { ...r, serverCpuUsPerRequest, echo: echoRun };
+    return { ...r, serverCpuUsPerRequest, serverRunQueueWaitMs, echo: { ...echoRun, serverRunQueueWaitMs: echoWait } };
   };
   return {
     resolve: await one('resolve', FIXED_RATE.resolve.sockets, rates.resolve),

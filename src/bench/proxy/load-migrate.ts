@@ -7,7 +7,7 @@ import { ProxyBenchError } from './errors.js';
 import { closeGracefully } from './graceful-close.js';
 import { dial, mapLimit } from './socks-dial.js';
 import { MODE } from './source-protocol.js';
-import { runQueueWaitMs } from './run-queue-wait.js';
+import { runQueueWaitMs } from '../run-queue-wait.js';
 import { StreamReader } from './stream-reader.js';
 
 export interface MigrateArgs {
@@ -43,7 +43,7 @@ export interface MigrationSample {
   /**
    * Run-queue wait (ms) of the proxy's and of this generator's main threads from the migrate
    * request to its answer: CPU the machine owed them and gave to someone else meanwhile
-   * (run-queue-wait.ts). Includes the request/answer round trips around the measured window.
+   * (../run-queue-wait.ts). Includes the request/answer round trips around the measured window.
    */
   proxyRunQueueWaitMs: number;
   clientRunQueueWaitMs: number;
