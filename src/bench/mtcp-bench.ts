@@ -205,6 +205,9 @@ async function throughputOverhead(raw: boolean, length: number, rounds: number):
   const a = q(without, 0.5);
   const b = q(withKit, 0.5);
   const c = q(withKitWhole, 0.5);
+  // Paired: each round's overhead against the plain server read just before it, median over
+  // rounds; steadier than the ratio of medians when the machine's load drifts during the figure.
+  const paired = q(without.map((x, i) => (100 * (x - withKit[i]!)) / x), 0.5);
   return {
     generator: raw ? 'fixed 64 KiB chunk (kit cost alone)' : 'SHA-256 stream (the sample server)',
     servers: 'own process',
@@ -213,6 +216,8 @@ async function throughputOverhead(raw: boolean, length: number, rounds: number):
     withoutKitMBps: round(a / 1e6, 1),
     withKitMBps: round(b / 1e6, 1),
     overheadPct: round((100 * (a - b)) / a, 1),
+    overheadPairedPct: round(paired, 1),
+    roundsMBps: { without: without.map((x) => round(x / 1e6, 1)), withKit: withKit.map((x) => round(x / 1e6, 1)), withKitWholeFrames: withKitWhole.map((x) => round(x / 1e6, 1)) },
     /** The client decoder reassembling DATA frames that span reads (before the streaming decoder). */
     withKitWholeFramesMBps: round(c / 1e6, 1),
     overheadWholeFramesPct: round((100 * (a - c)) / a, 1),
@@ -223,7 +228,7 @@ export async function runMtcpBench(opts: { quick: boolean }): Promise<object> {
   const n = opts.quick ? 100 : 200;
   const lazy = await migrationLatency('memory', n);
   const eager = await migrationLatency('push', n);
-  const sha = await throughputOverhead(false, opts.quick ? 16 << 20 : 64 << 20, opts.quick ? 3 : 5);
+  const sha = await throughputOverhead(false, opts.quick ? 16 << 20 : 32 << 20, opts.quick ? 3 : 9);
   const raw = await throughputOverhead(true, opts.quick ? 128 << 20 : 512 << 20, opts.quick ? 3 : 5);
   // Where an RTT is a network delay (namespaces, src/netem): skipped with a reason without root.
   const netem = await runMtcpNetemBench({ quick: opts.quick }).catch((err: Error) => ({ failed: err.message }));
