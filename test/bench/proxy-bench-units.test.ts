@@ -81,7 +81,7 @@ describe('targets', () => {
       connectionsOpen: 1, migrations: 1, rounds: 1, failed: 0, connectToFirstByteMs: d, connectToResumeMs: d, attachToResumeMs: d,
       requestToResumeMs: d, clientRequestToTunnelMs: d, migrationsWithReplay: 0, wrongBytes: 0, offsetMismatches: 0, samples: [],
       background: { chunkBytes: 1024, intervalMs: 100, bytesPerSecond: 10_240 },
-      runQueue: { proxyWaitMs: { p50: 0, p99: 0 }, clientWaitMs: { p50: 0, p99: 0 }, connectToFirstByteLessProxyWaitMs: { p50: 0, p99: 0 } },
+      runQueue: { proxyWaitMs: { p50: 0, p99: 0 }, clientWaitMs: { p50: 0, p99: 0 }, connectToFirstByteLessProxyWaitMs: { p50: 0, p99: 0 }, connectToFirstByteLessBothWaitsMs: { p50: 0, p99: 0 } },
     };
     const good = evaluateTargets({ throughput: { '1': fig(0.95), '100': fig(0.7) }, connectionRate: { error: 'x' }, migration });
     expect(good.map((t) => t.pass)).toEqual([true, false, false, true, true]);

@@ -40,6 +40,9 @@ function migrationRows(m: Maybe<MigrationFigure>, label = 'migration'): string[]
       ? [
           [`${label}: proxy's run-queue wait per migration (CPU owed, not given)`, '', '', q(m.runQueue.proxyWaitMs)],
           [`${label}: connect → first byte less that wait`, '', '', q(m.runQueue.connectToFirstByteLessProxyWaitMs)],
+          ...(m.runQueue.connectToFirstByteLessBothWaitsMs
+            ? [[`${label}: … less the proxy's and the generator's waits`, '', '', q(m.runQueue.connectToFirstByteLessBothWaitsMs)]]
+            : []),
         ]
       : []),
   ];
