@@ -296,7 +296,7 @@ export function formatNamesReport(r: NamesBenchResult): string {
   const closed = (name: string, f: WsBench[keyof WsBench]) =>
     `  ${name.padEnd(34)} ${String(f.perSecond).padStart(7)}/s  p50 ${f.p50Ms} p99 ${f.p99Ms} ms  ${f.vsEcho}× echo (${f.echo.perSecond}/s)  ${f.serverCpuUsPerRequest ?? '?'} µs CPU`;
   const open = (name: string, f: FixedRateFigure) =>
-    `  ${name.padEnd(34)} ${String(f.offeredPerSecond).padStart(7)}/s offered, ${f.perSecond}/s answered  p50 ${f.p50Ms} p99 ${f.p99Ms} p99.9 ${f.p999Ms} ms  (echo p99 ${f.echo.p99Ms})  late ${f.late}, unanswered ${f.unanswered}, server's run-queue wait ${f.serverRunQueueWaitMs ?? '?'} ms (echo's ${f.echo.serverRunQueueWaitMs ?? '?'} ms)`;
+    `  ${name.padEnd(34)} ${String(f.offeredPerSecond).padStart(7)}/s offered, ${f.perSecond}/s answered  p50 ${f.p50Ms} p99 ${f.p99Ms} p99.9 ${f.p999Ms} ms  (echo p99 ${f.echo.p99Ms})  late ${f.late}, unanswered ${f.unanswered}, server's run-queue wait ${f.serverRunQueueWaitMs} ms (echo's ${f.echo.serverRunQueueWaitMs} ms)`;
   for (const [label, b] of [['SQLite', r.sqlite], ['PostgreSQL', r.postgres]] as const) {
     if ('skipped' in b) {
       lines.push(`${label}: skipped (${b.skipped})`);

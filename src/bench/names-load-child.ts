@@ -8,6 +8,7 @@
 import { createRequire } from 'node:module';
 import { did, token } from './names-ids.js';
 import type { LoadResult } from './names-load.js';
+import { runAsJsonChild } from './names-proc.js';
 
 export interface ChildSpec {
   url: string;
@@ -86,12 +87,4 @@ export async function runChild(spec: ChildSpec): Promise<LoadResult> {
   return { requests: total, errors, ...(errors ? { errorKinds } : {}), seconds: r.duration, perSecond: Math.round(total / r.duration), p50Ms: r3(r.latency.p50), p99Ms: r3(r.latency.p99), maxMs: r3(r.latency.max) };
 }
 
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'))) {
-  runChild(JSON.parse(process.argv[2]!) as ChildSpec).then(
-    (r) => process.stdout.write(`${JSON.stringify(r)}\n`),
-    (err: unknown) => {
-      process.stderr.write(`${String(err)}\n`);
-      process.exit(1);
-    },
-  );
-}
+runAsJsonChild(import.meta.url, runChild);

@@ -36,3 +36,19 @@ export function awaitListening(child: ChildProcess, label: string, timeoutMs = 2
     });
   });
 }
+
+/**
+ * The `main` of a bench child (`node dist/bench/X-child.js SPEC-JSON`): when `moduleUrl` is the
+ * script node was started with, runs `run` on the JSON spec in argv[2] and prints its result as
+ * one JSON line, or the error on stderr with exit code 1. Imported as a module, it does nothing.
+ */
+export function runAsJsonChild<S, R>(moduleUrl: string, run: (spec: S) => Promise<R>): void {
+  if (!process.argv[1] || !moduleUrl.endsWith(process.argv[1].replace(/\\/g, '/'))) return;
+  run(JSON.parse(process.argv[2]!) as S).then(
+    (r) => process.stdout.write(`${JSON.stringify(r)}\n`),
+    (err: unknown) => {
+      process.stderr.write(`${String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

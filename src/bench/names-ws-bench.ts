@@ -78,7 +78,7 @@ export type FixedRateFigure = FixedRateResult & {
   serverCpuUsPerRequest: number | null;
   /** The server's main thread, runnable and not running, over the whole schedule (ms; run-queue-wait.ts). */
   serverRunQueueWaitMs: number;
-  echo: FixedRateResult & { serverRunQueueWaitMs: number | null };
+  echo: FixedRateResult & { serverRunQueueWaitMs: number };
 };
 
 const round1 = (x: number): number => Math.round(x * 10) / 10;
@@ -87,7 +87,7 @@ export type WsFixedRateBench = Record<'resolve' | 'heartbeat' | 'heartbeatSteady
 export async function measureWsFixedRate(
   url: string,
   serverPid: number,
-  echo: { url: string; pid?: number },
+  echo: { url: string; pid: number },
   count: number,
   timing: { warmupS: number; durationS: number },
   serviceKey: string,
@@ -96,9 +96,9 @@ export async function measureWsFixedRate(
   const run = (u: string, kind: WsChildSpec['kind'], sockets: number, ratePerSecond: number) =>
     runWsRateProcess({ url: u, kind, sockets, ratePerSecond, ...timing, count, serviceKey, seed: 0, timelineMs: 100 });
   const one = async (kind: WsChildSpec['kind'], sockets: number, rate: number): Promise<FixedRateFigure> => {
-    const echoWait0 = echo.pid === undefined ? 0 : runQueueWaitMs([echo.pid]);
+    const echoWait0 = runQueueWaitMs([echo.pid]);
     const echoRun = await run(echo.url, kind === 'resolve' ? 'bare' : kind, sockets, rate);
-    const echoWait = echo.pid === undefined ? null : round1(runQueueWaitMs([echo.pid]) - echoWait0);
+    const echoWait = round1(runQueueWaitMs([echo.pid]) - echoWait0);
     const cpu0 = cpuMicros(serverPid);
     const wait0 = runQueueWaitMs([serverPid]);
     const r = await run(url, kind, sockets, rate);

@@ -10,6 +10,7 @@
 import { SendBatcher } from '../names/push/send-batcher.js';
 import type { LoadResult } from './names-load.js';
 import { openSession, percentile, requestFrame, round3, sessionAuthorization, type WsLoadKind } from './names-ws-session.js';
+import { runAsJsonChild } from './names-proc.js';
 
 export interface WsChildSpec {
   url: string;
@@ -92,12 +93,4 @@ export async function runWsChild(spec: WsChildSpec): Promise<LoadResult> {
   return { requests: n, errors, ...(errors ? { errorKinds } : {}), seconds: round3(seconds), perSecond: Math.round(n / seconds), p50Ms: pct(0.5), p99Ms: pct(0.99), maxMs: pct(1) };
 }
 
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'))) {
-  runWsChild(JSON.parse(process.argv[2]!) as WsChildSpec).then(
-    (r) => process.stdout.write(`${JSON.stringify(r)}\n`),
-    (err: unknown) => {
-      process.stderr.write(`${String(err)}\n`);
-      process.exit(1);
-    },
-  );
-}
+runAsJsonChild(import.meta.url, runWsChild);

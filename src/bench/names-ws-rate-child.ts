@@ -29,6 +29,7 @@
 import type { WebSocket } from 'ws';
 import { SendBatcher } from '../names/push/send-batcher.js';
 import { openSession, percentile, requestFrame, round3, sessionAuthorization, type WsLoadKind } from './names-ws-session.js';
+import { runAsJsonChild } from './names-proc.js';
 
 export interface WsRateSpec {
   url: string;
@@ -253,12 +254,4 @@ function replyId(text: string): number | null {
   }
 }
 
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'))) {
-  runWsRateChild(JSON.parse(process.argv[2]!) as WsRateSpec).then(
-    (r) => process.stdout.write(`${JSON.stringify(r)}\n`),
-    (err: unknown) => {
-      process.stderr.write(`${String(err)}\n`);
-      process.exit(1);
-    },
-  );
-}
+runAsJsonChild(import.meta.url, runWsRateChild);

@@ -3,7 +3,7 @@ import { MtcpClientConnection } from '../../src/mtcp/client/client-connection.js
 import { expectedStreamHash } from '../../src/mtcp/examples/stream-protocol.js';
 import { MtcpErrorCode } from '../../src/mtcp/errors.js';
 import type { MtcpServer } from '../../src/mtcp/server/mtcp-server.js';
-import { makePool, readHashed, request, startPool, stopAll } from './support/pool.js';
+import { closeClientsAndPool, makePool, readHashed, request, startPool } from './support/pool.js';
 
 /**
  * A connection whose reader is paused for longer than the certificate's lifetime can still
@@ -19,8 +19,7 @@ const LENGTH = 1 << 20;
 let servers: Map<string, MtcpServer> | undefined;
 const conns: MtcpClientConnection[] = [];
 afterEach(async () => {
-  for (const c of conns.splice(0)) c.destroy();
-  if (servers) await stopAll(servers.values());
+  await closeClientsAndPool(conns, servers);
   servers = undefined;
 });
 

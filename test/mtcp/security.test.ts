@@ -9,13 +9,12 @@ import { expectedStreamHash } from '../../src/mtcp/examples/stream-protocol.js';
 import { MtcpErrorCode } from '../../src/mtcp/errors.js';
 import type { MtcpServer } from '../../src/mtcp/server/mtcp-server.js';
 import { until } from '../support/proxy-harness.js';
-import { makePool, readHashed, request, startPool, stopAll } from './support/pool.js';
+import { closeClientsAndPool, makePool, readHashed, request, startPool } from './support/pool.js';
 
 let servers: Map<string, MtcpServer> | undefined;
 const conns: MtcpClientConnection[] = [];
 afterEach(async () => {
-  for (const c of conns.splice(0)) c.destroy();
-  if (servers) await stopAll(servers.values());
+  await closeClientsAndPool(conns, servers);
   servers = undefined;
 });
 

@@ -30,21 +30,16 @@ function migrationRows(m: Maybe<MigrationFigure>, label = 'migration'): string[]
   if (!ok(m)) return [[label, 'error (below)']];
   const d = (x: { medianP50: number; medianP99: number }) => `p50 ${fmt(x.medianP50, 2)} / p99 ${fmt(x.medianP99, 2)} ms`;
   const q = (x: { p50: number; p99: number }) => `p50 ${fmt(x.p50, 2)} / p99 ${fmt(x.p99, 2)} ms`;
-  const bg = m.background ? `, each stream ${fmt(m.background.chunkBytes / 1024, 0)} KiB every ${fmt(m.background.intervalMs, 0)} ms = ${fmt(m.background.bytesPerSecond / 1e6, 1)} MB/s` : '';
+  const b = m.background;
+  const bg = `, each stream ${fmt(b.chunkBytes / 1024, 0)} KiB every ${fmt(b.intervalMs, 0)} ms = ${fmt(b.bytesPerSecond / 1e6, 1)} MB/s`;
   return [
     [`${label} (${m.rounds}×${m.migrations}, ${m.connectionsOpen} open${bg}, SOCKS5 ${m.pipelinedAttach ? 'pipelined' : '3 round trips'}): connect → first replayed byte`, '', '', d(m.connectToFirstByteMs)],
     [`${label}: connect → server read again`, '', '', d(m.connectToResumeMs)],
     [`${label}: of which the proxy cutover (attach → read again)`, '', '', d(m.attachToResumeMs)],
     [`${label}: migrate request → server read again`, '', '', d(m.requestToResumeMs)],
-    ...(m.runQueue
-      ? [
-          [`${label}: proxy's run-queue wait per migration (CPU owed, not given)`, '', '', q(m.runQueue.proxyWaitMs)],
-          [`${label}: connect → first byte less that wait`, '', '', q(m.runQueue.connectToFirstByteLessProxyWaitMs)],
-          ...(m.runQueue.connectToFirstByteLessBothWaitsMs
-            ? [[`${label}: … less the proxy's and the generator's waits`, '', '', q(m.runQueue.connectToFirstByteLessBothWaitsMs)]]
-            : []),
-        ]
-      : []),
+    [`${label}: proxy's run-queue wait per migration (CPU owed, not given)`, '', '', q(m.runQueue.proxyWaitMs)],
+    [`${label}: connect → first byte less that wait`, '', '', q(m.runQueue.connectToFirstByteLessProxyWaitMs)],
+    [`${label}: … less the proxy's and the generator's waits`, '', '', q(m.runQueue.connectToFirstByteLessBothWaitsMs)],
   ];
 }
 
@@ -91,7 +86,7 @@ export function formatProxyReport(r: ProxyBenchResult): string {
     const m = r.migrationLight;
     lines.push(`light background: ${m.samples.length} done, ${m.failed} failed; bytes checked: ${m.wrongBytes} wrong, ${m.offsetMismatches} offset mismatches (reported, not judged)`);
   }
-  if (ok(r.migration) && r.migration.runQueue) {
+  if (ok(r.migration)) {
     lines.push(`run-queue wait: summed over the proxy's processes' main threads from each migrate request to its answer (/proc/PID/task/PID/schedstat); "less that wait" is a lower bound with --workers (three processes' waits, one migration's latency)`);
   }
   if (ok(r.connectionRate) && r.connectionRate.warmup) {

@@ -165,8 +165,7 @@ export class MtcpClientConnection extends Duplex {
     const detachedPerf = performance.now();
     record.phases.detached = Date.now();
     record.outOffset = this.received;
-    const old = this.socket;
-    this.socket = undefined;
+    const old = this.detachSocket();
     const candidates = migrationCandidates(this.members, this.member, to, trigger, this.opts.maxAttempts);
     const retry = { retryDelayMs: this.opts.retryDelayMs, maxRetryDelayMs: this.opts.maxRetryDelayMs, aborted: () => this.state === 'closed', detachedPerf };
     const running = runMigration(record, candidates, (address, member) => this.resumeAt(address, member.id), retry);
@@ -479,10 +478,15 @@ export class MtcpClientConnection extends Duplex {
     this.destroy();
   }
 
-  private dropSocket(): void {
+  /** The current socket, no longer the connection's: its events are ignored from here on. */
+  private detachSocket(): Socket | undefined {
     const s = this.socket;
     this.socket = undefined;
-    s?.destroy();
+    return s;
+  }
+
+  private dropSocket(): void {
+    this.detachSocket()?.destroy();
   }
 }
 

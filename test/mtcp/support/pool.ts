@@ -52,6 +52,12 @@ export async function stopAll(servers: Iterable<MtcpServer>): Promise<void> {
 }
 
 /** Reads exactly `length` bytes (or until end), hashing them; bounded by `timeoutMs`. */
+/** After each test: destroys the clients it opened (emptying `conns`) and stops its pool, if any. */
+export async function closeClientsAndPool(conns: MtcpClientConnection[], servers: Map<string, MtcpServer> | undefined): Promise<void> {
+  for (const c of conns.splice(0)) c.destroy();
+  if (servers) await stopAll(servers.values());
+}
+
 export function readHashed(conn: MtcpClientConnection, length: number, timeoutMs: number, onProgress?: (got: number) => void): Promise<{ hash: string; bytes: number }> {
   return new Promise((resolve, reject) => {
     const h = createHash('sha256');
